@@ -1,0 +1,15 @@
+//! Onhand's domain: the types, rules and validation every other crate builds on.
+//!
+//! Architecture invariant: this crate does no IO and never reads the clock. It knows
+//! nothing of HTTP, SQL or async; callers pass time and data in.
+
+pub mod account;
+pub mod catalog;
+pub mod contact;
+pub mod invalid;
+pub mod locale;
+pub mod money;
+pub mod org;
+pub mod provider;
+
+pub use invalid::{FieldError, Invalid};

@@ -1,0 +1,367 @@
+//! Browsing the catalog: home, categories, search, listing, provider and organization pages.
+
+use crate::actions;
+use crate::auth::Viewer;
+use crate::error::{Failure, PageError};
+use crate::state::AppState;
+use crate::views::{self, Card, Chrome, Pager};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use onhand_core::catalog::{CATEGORIES, CancellationPolicy, Category, ListingSort, category};
+use onhand_core::money::Currency;
+use onhand_store::{ListingFilter, Page, SortOrder, StoreError};
+
+/// Listings per page on category and search pages.
+pub const PER_PAGE: u32 = 24;
+/// Cards in each shelf of the home page.
+const SHELF: i64 = 8;
+/// Pages beyond this are refused rather than scanned.
+const PAGE_MAX: u32 = 1000;
+
+pub struct CategoryTile {
+    pub slug: &'static str,
+    pub name: &'static str,
+    pub blurb: &'static str,
+    pub count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct Home {
+    chrome: Chrome,
+    categories: Vec<CategoryTile>,
+    featured: Vec<Card>,
+    newest: Vec<Card>,
+    listing_total: i64,
+    provider_total: usize,
+}
+
+pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    let counts = state.store.public_counts_by_category().await?;
+    let shelf = Page { offset: 0, limit: SHELF };
+    let featured = state
+        .store
+        .public_listings(&ListingFilter { featured_only: true, ..Default::default() }, SortOrder::Newest, shelf)
+        .await?;
+    let newest = state.store.public_listings(&ListingFilter::default(), SortOrder::Newest, shelf).await?;
+    let listing_total = counts.iter().map(|(_, n)| n).sum();
+    let providers = state.store.provider_applications("approved", Page { offset: 0, limit: 1 }).await?;
+    Ok(super::render(&Home {
+        chrome: Chrome::new(&viewer),
+        categories: CATEGORIES
+            .iter()
+            .map(|c| CategoryTile {
+                slug: c.slug,
+                name: c.name,
+                blurb: c.blurb,
+                count: counts.iter().find(|(s, _)| s == c.slug).map(|(_, n)| *n).unwrap_or(0),
+            })
+            .collect(),
+        featured: featured.items.iter().map(Card::new).collect(),
+        newest: newest.items.iter().map(Card::new).collect(),
+        listing_total,
+        provider_total: providers.total as usize,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "browse.html")]
+pub struct Browse {
+    chrome: Chrome,
+    heading: String,
+    blurb: String,
+    category: Option<&'static Category>,
+    sub: String,
+    q: String,
+    sort: String,
+    sorts: Vec<(&'static str, &'static str)>,
+    action: String,
+    cards: Vec<Card>,
+    pager: Pager,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct BrowseQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    sub: String,
+    #[serde(default)]
+    sort: String,
+    page: Option<String>,
+}
+
+fn page_number(raw: Option<&str>) -> Result<u32, Failure> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(1),
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|p| (1..=PAGE_MAX).contains(p))
+            .ok_or_else(|| Failure::BadRequest(format!("page {s:?} is not a number in 1..={PAGE_MAX}"))),
+    }
+}
+
+const SORTS: &[(&str, &str)] = &[
+    ("newest", "Newest"),
+    ("price_low", "Price: low to high"),
+    ("price_high", "Price: high to low"),
+    ("title", "Title"),
+];
+
+async fn browse(
+    state: &AppState,
+    viewer: &Viewer,
+    category: Option<&'static Category>,
+    q: BrowseQuery,
+) -> Result<Response, PageError> {
+    let page = page_number(q.page.as_deref())?;
+    let sort = ListingSort::parse(&q.sort).map_err(|e| Failure::BadRequest(e.to_string()))?;
+    let filter: ListingFilter = views::filter(category.map(|c| c.slug), Some(&q.sub), Some(&q.q))
+        .map_err(|f| match f {
+            Failure::Invalid(inv) => Failure::BadRequest(inv.to_string()),
+            other => other,
+        })?;
+    let found = state
+        .store
+        .public_listings(
+            &filter,
+            views::sort_order(sort),
+            Page { offset: i64::from(page - 1) * i64::from(PER_PAGE), limit: i64::from(PER_PAGE) },
+        )
+        .await?;
+    let (heading, blurb, action) = match category {
+        Some(c) => {
+            let sub_name = c.subcategory(&q.sub).map(|s| s.name);
+            (
+                sub_name.map(|s| format!("{} · {s}", c.name)).unwrap_or_else(|| c.name.to_string()),
+                c.blurb.to_string(),
+                format!("/c/{}", c.slug),
+            )
+        }
+        None if q.q.trim().is_empty() => ("All helpouts".to_string(), String::new(), "/search".to_string()),
+        None => (format!("Results for “{}”", q.q.trim()), String::new(), "/search".to_string()),
+    };
+    let mut base = format!("{action}?sort={}&", sort.as_str());
+    if !q.sub.is_empty() {
+        base.push_str(&format!("sub={}&", urlencode(&q.sub)));
+    }
+    if !q.q.is_empty() {
+        base.push_str(&format!("q={}&", urlencode(&q.q)));
+    }
+    let mut chrome = Chrome::new(viewer);
+    chrome.q = q.q.clone();
+    Ok(super::render(&Browse {
+        chrome,
+        heading,
+        blurb,
+        category,
+        sub: q.sub,
+        q: q.q,
+        sort: sort.as_str().to_string(),
+        sorts: SORTS.to_vec(),
+        action,
+        cards: found.items.iter().map(Card::new).collect(),
+        pager: Pager::new(page, PER_PAGE, found.total, base),
+    }))
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub async fn category_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    Query(q): Query<BrowseQuery>,
+) -> Result<Response, PageError> {
+    let c = category(&slug).ok_or_else(|| Failure::NotFound(format!("there is no category called {slug:?}")))?;
+    browse(&state, &viewer, Some(c), q).await
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<BrowseQuery>,
+) -> Result<Response, PageError> {
+    if !q.sub.is_empty() {
+        return Err(Failure::BadRequest("sub needs a category page".into()).into());
+    }
+    browse(&state, &viewer, None, q).await
+}
+
+pub struct ListingView {
+    pub title: String,
+    pub paragraphs: Vec<String>,
+    pub category_slug: String,
+    pub category_name: String,
+    pub subcategory_slug: String,
+    pub subcategory_name: String,
+    pub tags: Vec<String>,
+    pub languages: String,
+    pub intro_video_url: Option<String>,
+    pub price_display: String,
+    pub is_free: bool,
+    pub session_minutes: i64,
+    pub group_size: i64,
+    pub policy_name: String,
+    pub policy_summary: String,
+    pub provider_id: i64,
+    pub provider_name: String,
+    pub provider_headline: String,
+    pub organization_name: Option<String>,
+    pub organization_slug: String,
+    pub initials: String,
+    pub hue: u32,
+}
+
+#[derive(Template)]
+#[template(path = "listing.html")]
+pub struct ListingPage {
+    chrome: Chrome,
+    l: ListingView,
+    status_note: Option<String>,
+}
+
+pub async fn listing(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id: i64 = id.parse().map_err(|_| Failure::not_found("listing"))?;
+    let l = actions::visible_listing(&state, viewer.account.as_ref(), id).await?;
+    // The public sees the published version; who manages it sees their working copy.
+    let manages = match &viewer.account {
+        Some(a) => actions::may_manage(&state, a, &l).await? || a.is_operator,
+        None => false,
+    };
+    let v = if manages { &l.working } else { l.published.as_ref().unwrap_or(&l.working) };
+    let status_note = (!l.is_public || l.review_status != "approved").then(|| {
+        let state_text = match (l.is_public, l.paused) {
+            (true, _) => "The public sees the approved version.",
+            (false, true) => "It is paused and hidden from the public.",
+            (false, false) => "It is not public.",
+        };
+        format!(
+            "You are seeing the working copy ({}). {state_text}",
+            l.review_status
+        )
+    });
+    let provider = state.store.provider(l.provider_id).await?;
+    let cat = category(&v.category);
+    let currency = Currency::parse(&v.currency).unwrap_or_else(|_| Currency::usd());
+    let policy = CancellationPolicy::parse(&v.cancellation_policy).unwrap_or(CancellationPolicy::Moderate);
+    Ok(super::render(&ListingPage {
+        chrome: Chrome::new(&viewer),
+        l: ListingView {
+            title: v.title.clone(),
+            paragraphs: v.description.split("\n").map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect(),
+            category_slug: v.category.clone(),
+            category_name: cat.map(|c| c.name).unwrap_or("").to_string(),
+            subcategory_slug: v.subcategory.clone(),
+            subcategory_name: cat.and_then(|c| c.subcategory(&v.subcategory)).map(|s| s.name).unwrap_or("").to_string(),
+            tags: v.tags.clone(),
+            languages: views::language_names(&v.languages),
+            intro_video_url: v.intro_video_url.clone(),
+            price_display: views::price_model(v).map(|m| m.describe(currency)).unwrap_or_default(),
+            is_free: v.price_model == "free",
+            session_minutes: v.session_minutes,
+            group_size: v.group_size,
+            policy_name: capitalize(policy.as_str()),
+            policy_summary: policy.summary().to_string(),
+            provider_id: l.provider_id,
+            provider_name: l.provider_name.clone(),
+            provider_headline: provider.headline,
+            organization_name: l.organization_name.clone(),
+            organization_slug: l.organization_slug.clone().unwrap_or_default(),
+            initials: views::initials(&l.provider_name),
+            hue: views::hue(l.provider_id),
+        },
+        status_note: if manages { status_note } else { None },
+    }))
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "provider.html")]
+pub struct ProviderPage {
+    chrome: Chrome,
+    p: onhand_store::Provider,
+    initials: String,
+    hue: u32,
+    country: String,
+    languages: String,
+    orgs: Vec<onhand_store::Organization>,
+    cards: Vec<Card>,
+}
+
+pub async fn provider(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id: i64 = id.parse().map_err(|_| Failure::not_found("provider"))?;
+    let p = match state.store.provider(id).await {
+        Ok(p) if p.is_approved() => p,
+        Ok(_) | Err(StoreError::NotFound) => return Err(Failure::not_found("provider").into()),
+        Err(e) => return Err(e.into()),
+    };
+    let listings = state
+        .store
+        .public_listings(&ListingFilter { provider_id: Some(id), ..Default::default() }, SortOrder::Newest, Page { offset: 0, limit: 60 })
+        .await?;
+    Ok(super::render(&ProviderPage {
+        chrome: Chrome::new(&viewer),
+        initials: views::initials(&p.display_name),
+        hue: views::hue(p.account_id),
+        country: views::country_name(&p.country),
+        languages: views::language_names(&p.languages),
+        orgs: state.store.organizations_of(id).await?,
+        cards: listings.items.iter().map(Card::new).collect(),
+        p,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "org.html")]
+pub struct OrgPage {
+    chrome: Chrome,
+    org: onhand_store::Organization,
+    initials: String,
+    hue: u32,
+    members: Vec<onhand_store::Member>,
+    cards: Vec<Card>,
+}
+
+pub async fn organization(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let org = match state.store.organization_by_slug(&slug).await {
+        Ok(o) => o,
+        Err(StoreError::NotFound) => return Err(Failure::not_found("organization").into()),
+        Err(e) => return Err(e.into()),
+    };
+    let listings = state
+        .store
+        .public_listings(&ListingFilter { organization_id: Some(org.id), ..Default::default() }, SortOrder::Newest, Page { offset: 0, limit: 60 })
+        .await?;
+    Ok(super::render(&OrgPage {
+        chrome: Chrome::new(&viewer),
+        initials: views::initials(&org.name),
+        hue: views::hue(org.id + 7),
+        members: state.store.members(org.id).await?,
+        cards: listings.items.iter().map(Card::new).collect(),
+        org,
+    }))
+}

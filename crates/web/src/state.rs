@@ -1,0 +1,63 @@
+//! The application state every handler receives, and its configuration.
+
+use crate::auth::Throttle;
+use onhand_core::money::Currency;
+use onhand_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What the web layer needs to know; built by the binary from flags, env and file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Marks cookies `Secure`; set when Onhand is served over https.
+    pub secure_cookies: bool,
+    /// A session unused for this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, however active.
+    pub session_max: Duration,
+    /// The platform currency every new listing is priced in.
+    pub currency: Currency,
+    /// Failed sign-ins allowed per account, and per client address, in `signin_window`.
+    pub signin_failures_per_account: u32,
+    pub signin_failures_per_ip: u32,
+    pub signin_window: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            secure_cookies: false,
+            session_idle: Duration::from_secs(3 * 24 * 3600),
+            session_max: Duration::from_secs(30 * 24 * 3600),
+            currency: Currency::usd(),
+            signin_failures_per_account: 5,
+            signin_failures_per_ip: 50,
+            signin_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub throttle: Arc<Throttle>,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Store) -> AppState {
+        let throttle = Throttle::new(
+            config.signin_failures_per_account,
+            config.signin_failures_per_ip,
+            config.signin_window,
+        );
+        AppState {
+            store,
+            config: Arc::new(config),
+            throttle: Arc::new(throttle),
+        }
+    }
+}
