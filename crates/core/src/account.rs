@@ -194,7 +194,10 @@ pub fn languages<S: AsRef<str>>(
     if out.len() > LANGUAGES_MAX {
         return Err(Invalid::one(
             field,
-            format!("names {} languages; at most {LANGUAGES_MAX} are allowed", out.len()),
+            format!(
+                "names {} languages; at most {LANGUAGES_MAX} are allowed",
+                out.len()
+            ),
         ));
     }
     Ok(out)
@@ -252,12 +255,25 @@ mod tests {
 
     #[test]
     fn emails_are_normalized() {
-        assert_eq!(Email::parse("  Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
+        assert_eq!(
+            Email::parse("  Ana@Example.COM ").unwrap().as_str(),
+            "ana@example.com"
+        );
     }
 
     #[test]
     fn bad_emails_name_the_problem() {
-        for bad in ["", "ana", "ana@", "@x.com", "ana@localhost", "a b@x.com", "ana@x..com", ".a@x.com", "ana@-x.com"] {
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.com",
+            "ana@localhost",
+            "a b@x.com",
+            "ana@x..com",
+            ".a@x.com",
+            "ana@-x.com",
+        ] {
             let err = Email::parse(bad).unwrap_err();
             assert_eq!(err.0[0].field, "email", "{bad}");
         }
@@ -283,7 +299,10 @@ mod tests {
     fn profile_collects_every_error() {
         let err = Profile::parse("", "Nowhere/City", &["xx".to_string()], "ZZ").unwrap_err();
         let fields: Vec<_> = err.0.iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["display_name", "time_zone", "languages", "country"]);
+        assert_eq!(
+            fields,
+            ["display_name", "time_zone", "languages", "country"]
+        );
     }
 
     proptest! {

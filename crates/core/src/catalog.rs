@@ -111,8 +111,13 @@ impl Category {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PriceModel {
     Free,
-    Fixed { price_minor: i64 },
-    PerMinute { rate_minor: i64, minimum_minutes: u32 },
+    Fixed {
+        price_minor: i64,
+    },
+    PerMinute {
+        rate_minor: i64,
+        minimum_minutes: u32,
+    },
 }
 
 impl PriceModel {
@@ -572,7 +577,13 @@ mod tests {
     fn a_good_listing_parses_and_normalizes() {
         let l = ListingContent::parse(&good()).unwrap();
         assert_eq!(l.tags, ["spanish", "travel"]);
-        assert_eq!(l.price, PriceModel::PerMinute { rate_minor: 120, minimum_minutes: 10 });
+        assert_eq!(
+            l.price,
+            PriceModel::PerMinute {
+                rate_minor: 120,
+                minimum_minutes: 10
+            }
+        );
         assert_eq!(l.category.slug, "education-careers");
     }
 
@@ -582,7 +593,10 @@ mod tests {
         for c in CATEGORIES {
             assert!(c.subcategories.len() >= 4, "{}", c.slug);
             for s in c.subcategories {
-                assert_eq!(c.subcategories.iter().filter(|o| o.slug == s.slug).count(), 1);
+                assert_eq!(
+                    c.subcategories.iter().filter(|o| o.slug == s.slug).count(),
+                    1
+                );
             }
         }
     }
@@ -598,9 +612,19 @@ mod tests {
         let err = ListingContent::parse(&bad).unwrap_err();
         assert!(err.message_for("title").unwrap().contains("at least 5"));
         assert!(err.message_for("subcategory").unwrap().contains("knitting"));
-        assert_eq!(err.message_for("price_minor").unwrap(), "price_minor 5 is not in 10..=100000");
-        assert_eq!(err.message_for("group_size").unwrap(), "group_size 13 is not in 1..=12");
-        assert!(err.message_for("cancellation_policy").unwrap().contains("lenient"));
+        assert_eq!(
+            err.message_for("price_minor").unwrap(),
+            "price_minor 5 is not in 10..=100000"
+        );
+        assert_eq!(
+            err.message_for("group_size").unwrap(),
+            "group_size 13 is not in 1..=12"
+        );
+        assert!(
+            err.message_for("cancellation_policy")
+                .unwrap()
+                .contains("lenient")
+        );
     }
 
     #[test]
@@ -608,10 +632,20 @@ mod tests {
         let mut bad = good();
         bad.description = "Great lessons for everyone! Write to me: maria at gmail dot com and we can agree on a price.".into();
         let err = ListingContent::parse(&bad).unwrap_err();
-        assert!(err.message_for("description").unwrap().contains("an email address"), "{err}");
+        assert!(
+            err.message_for("description")
+                .unwrap()
+                .contains("an email address"),
+            "{err}"
+        );
         let mut bad = good();
         bad.title = "Call 555 123 4567 now".into();
-        assert!(ListingContent::parse(&bad).unwrap_err().message_for("title").is_some());
+        assert!(
+            ListingContent::parse(&bad)
+                .unwrap_err()
+                .message_for("title")
+                .is_some()
+        );
     }
 
     #[test]
@@ -625,12 +659,18 @@ mod tests {
 
     #[test]
     fn price_models() {
-        assert_eq!(PriceModel::parse("free", Some(500), None).unwrap(), PriceModel::Free);
+        assert_eq!(
+            PriceModel::parse("free", Some(500), None).unwrap(),
+            PriceModel::Free
+        );
         assert!(PriceModel::parse("fixed", None, None).is_err());
         assert!(PriceModel::parse("per_minute", Some(100), None).is_err());
         assert!(PriceModel::parse("barter", None, None).is_err());
         let usd = Currency::usd();
-        assert_eq!(PriceModel::Fixed { price_minor: 2500 }.describe(usd), "$25.00 per session");
+        assert_eq!(
+            PriceModel::Fixed { price_minor: 2500 }.describe(usd),
+            "$25.00 per session"
+        );
     }
 
     proptest! {

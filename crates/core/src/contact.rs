@@ -67,8 +67,22 @@ const MAX_PHONE_SEPARATOR: usize = 3;
 
 /// Mail providers whose name after an `@` is enough, even without a top-level domain.
 const MAIL_PROVIDERS: &[&str] = &[
-    "aol", "gmail", "gmx", "googlemail", "hotmail", "icloud", "live", "mail", "msn", "outlook",
-    "proton", "protonmail", "qq", "yahoo", "yandex", "zoho",
+    "aol",
+    "gmail",
+    "gmx",
+    "googlemail",
+    "hotmail",
+    "icloud",
+    "live",
+    "mail",
+    "msn",
+    "outlook",
+    "proton",
+    "protonmail",
+    "qq",
+    "yahoo",
+    "yandex",
+    "zoho",
 ];
 /// Top-level domains accepted after a spelled-out "at" ("name at gmail dot com").
 const COMMON_TLDS: &[&str] = &[
@@ -85,16 +99,27 @@ const STOP_LABELS: &[&str] = &[
 ];
 /// Top-level domains that make `word.tld` a web address.
 const URL_TLDS: &[&str] = &[
-    "ai", "app", "au", "biz", "blog", "ca", "cc", "co", "com", "de", "dev", "edu", "es", "eu", "fr",
-    "gg", "gov", "info", "io", "link", "live", "ly", "me", "net", "nl", "nz", "online", "org",
-    "page", "ru", "shop", "site", "store", "tech", "tv", "uk", "us", "xyz",
+    "ai", "app", "au", "biz", "blog", "ca", "cc", "co", "com", "de", "dev", "edu", "es", "eu",
+    "fr", "gg", "gov", "info", "io", "link", "live", "ly", "me", "net", "nl", "nz", "online",
+    "org", "page", "ru", "shop", "site", "store", "tech", "tv", "uk", "us", "xyz",
 ];
 /// Names of software that look like domains.
 const TECH_NAMES: &[&str] = &["ado.net", "asp.net", "ml.net", "socket.io", "vb.net"];
 
 const PAYMENT_WORDS: &[&str] = &[
-    "alipay", "cashapp", "iban", "moneygram", "payoneer", "paypal", "paypalme", "revolut", "skrill",
-    "transferwise", "venmo", "westernunion", "zelle",
+    "alipay",
+    "cashapp",
+    "iban",
+    "moneygram",
+    "payoneer",
+    "paypal",
+    "paypalme",
+    "revolut",
+    "skrill",
+    "transferwise",
+    "venmo",
+    "westernunion",
+    "zelle",
 ];
 const PAYMENT_PHRASES: &[&[&str]] = &[
     &["bank", "transfer"],
@@ -105,9 +130,18 @@ const PAYMENT_PHRASES: &[&[&str]] = &[
     &["wire", "transfer"],
 ];
 /// Words after "wise" that make it the payment service.
-const WISE_NEXT: &[&str] = &["account", "card", "payment", "payments", "transfer", "transfers"];
+const WISE_NEXT: &[&str] = &[
+    "account",
+    "card",
+    "payment",
+    "payments",
+    "transfer",
+    "transfers",
+];
 /// Words before "wise" that, with money talk shortly before, make it the payment service.
-const VIA_WORDS: &[&str] = &["by", "on", "over", "through", "thru", "using", "via", "with"];
+const VIA_WORDS: &[&str] = &[
+    "by", "on", "over", "through", "thru", "using", "via", "with",
+];
 const MONEY_WORDS: &[&str] = &["money", "send", "sending", "sent", "transfer", "transfers"];
 /// `$word`s that are code, not Cash App tags.
 const CODE_VARS: &[&str] = &[
@@ -115,8 +149,17 @@ const CODE_VARS: &[&str] = &[
 ];
 
 const SOCIAL_WORDS: &[&str] = &[
-    "facetime", "imessage", "kakaotalk", "skype", "telegram", "viber", "watsapp", "wechat",
-    "weixin", "whatsap", "whatsapp",
+    "facetime",
+    "imessage",
+    "kakaotalk",
+    "skype",
+    "telegram",
+    "viber",
+    "watsapp",
+    "wechat",
+    "weixin",
+    "whatsap",
+    "whatsapp",
 ];
 const SOCIAL_PHRASES: &[&[&str]] = &[
     &["google", "meet"],
@@ -140,9 +183,29 @@ const CLICK_WORDS: &[&str] = &[
     "tapping", "taps",
 ];
 const SIGNAL_NOT: &[&str] = &[
-    "analysis", "boost", "chain", "detection", "fire", "flow", "generation", "integrity", "level",
-    "levels", "light", "lights", "noise", "path", "process", "processes", "processing", "quality",
-    "strength", "theory", "to", "word", "words",
+    "analysis",
+    "boost",
+    "chain",
+    "detection",
+    "fire",
+    "flow",
+    "generation",
+    "integrity",
+    "level",
+    "levels",
+    "light",
+    "lights",
+    "noise",
+    "path",
+    "process",
+    "processes",
+    "processing",
+    "quality",
+    "strength",
+    "theory",
+    "to",
+    "word",
+    "words",
 ];
 const CONTACT_VERBS: &[&str] = &[
     "add", "call", "catch", "chat", "contact", "dm", "email", "find", "follow", "hit", "message",
@@ -150,9 +213,34 @@ const CONTACT_VERBS: &[&str] = &[
 ];
 const CONTACT_PREPS: &[&str] = &["at", "in", "on", "over", "through", "using", "via"];
 const PLATFORMS: &[&str] = &[
-    "discord", "facebook", "fb", "hangouts", "ig", "insta", "instagram", "kik", "line", "linkedin",
-    "meet", "messenger", "reddit", "signal", "skype", "snap", "snapchat", "teams", "telegram",
-    "threads", "tiktok", "twitter", "viber", "wechat", "whatsapp", "x", "youtube", "zoom",
+    "discord",
+    "facebook",
+    "fb",
+    "hangouts",
+    "ig",
+    "insta",
+    "instagram",
+    "kik",
+    "line",
+    "linkedin",
+    "meet",
+    "messenger",
+    "reddit",
+    "signal",
+    "skype",
+    "snap",
+    "snapchat",
+    "teams",
+    "telegram",
+    "threads",
+    "tiktok",
+    "twitter",
+    "viber",
+    "wechat",
+    "whatsapp",
+    "x",
+    "youtube",
+    "zoom",
 ];
 
 /// One character of the text after folding, with the byte range of the
@@ -261,11 +349,23 @@ fn tokenize(chars: &[NChar]) -> Vec<Token> {
                 j += 1;
             }
             let end = chars[j - 1].end;
-            toks.push(Token { kind: TokenKind::Word, text, start, end, gap_before: gap });
+            toks.push(Token {
+                kind: TokenKind::Word,
+                text,
+                start,
+                end,
+                gap_before: gap,
+            });
             i = j;
         } else {
             let end = chars[i].end;
-            toks.push(Token { kind: TokenKind::Punct, text: c.to_string(), start, end, gap_before: gap });
+            toks.push(Token {
+                kind: TokenKind::Punct,
+                text: c.to_string(),
+                start,
+                end,
+                gap_before: gap,
+            });
             i += 1;
         }
         gap = false;
@@ -346,7 +446,10 @@ fn small_number(digits: &str, max: u32) -> bool {
 }
 
 fn is_year(digits: &str) -> bool {
-    digits.len() == 4 && digits.parse::<u32>().is_ok_and(|y| (1900..=2099).contains(&y))
+    digits.len() == 4
+        && digits
+            .parse::<u32>()
+            .is_ok_and(|y| (1900..=2099).contains(&y))
 }
 
 /// `9.30`, `17.00`: a time written with a dot.
@@ -365,7 +468,8 @@ fn is_date(groups: &[String], seps: &[String]) -> bool {
     if s1 != s2 || !matches!(s1.as_str(), "." | "-" | "/") {
         return false;
     }
-    let day_month = small_number(a, 31) && small_number(b, 31) && (small_number(a, 12) || small_number(b, 12));
+    let day_month =
+        small_number(a, 31) && small_number(b, 31) && (small_number(a, 12) || small_number(b, 12));
     (day_month && is_year(c)) || (is_year(a) && small_number(b, 12) && small_number(c, 31))
 }
 
@@ -414,7 +518,10 @@ fn looks_like_phone(groups: &[String], seps: &[String]) -> bool {
 }
 
 fn is_phone_separator(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\u{a0}' | '\u{202f}' | '.' | '-' | '(' | ')' | '+' | '/')
+    matches!(
+        c,
+        ' ' | '\t' | '\u{a0}' | '\u{202f}' | '.' | '-' | '(' | ')' | '+' | '/'
+    )
 }
 
 /// The folded text and its tokens, with the detectors.
@@ -436,7 +543,12 @@ impl<'a> Scan<'a> {
             .filter(|(_, t)| t.is_word())
             .map(|(i, _)| i)
             .collect();
-        Self { text, chars, toks, words }
+        Self {
+            text,
+            chars,
+            toks,
+            words,
+        }
     }
 
     // ---- building findings ----
@@ -445,7 +557,10 @@ impl<'a> Scan<'a> {
     fn finding(&self, kind: ContactKind, start: usize, end: usize) -> ContactFinding {
         let raw = self.text.get(start..end).unwrap_or_default();
         let clipped: String = raw.trim().chars().take(MAX_EXCERPT_CHARS).collect();
-        ContactFinding { kind, excerpt: clipped.trim_end().to_owned() }
+        ContactFinding {
+            kind,
+            excerpt: clipped.trim_end().to_owned(),
+        }
     }
 
     /// A finding for tokens `first..=last`.
@@ -470,7 +585,9 @@ impl<'a> Scan<'a> {
             last += 1;
         }
         while last > min_last
-            && self.tok(last).is_some_and(|t| t.kind == TokenKind::Punct && t.text != "/")
+            && self
+                .tok(last)
+                .is_some_and(|t| t.kind == TokenKind::Punct && t.text != "/")
         {
             last -= 1;
         }
@@ -511,7 +628,10 @@ impl<'a> Scan<'a> {
 
     /// The length of the first of `phrases` that starts at word `k`.
     fn phrase_len(&self, k: usize, phrases: &[&[&str]]) -> Option<usize> {
-        phrases.iter().find(|p| self.phrase_at(k, p)).map(|p| p.len())
+        phrases
+            .iter()
+            .find(|p| self.phrase_at(k, p))
+            .map(|p| p.len())
     }
 
     // ---- email ----
@@ -533,7 +653,14 @@ impl<'a> Scan<'a> {
         let t = self.tok(i)?;
         if t.is_punct(".") {
             let tight = !t.gap_before && self.tok(i + 1).is_some_and(|n| !n.gap_before);
-            Some((if tight { DotForm::Tight } else { DotForm::Loose }, i + 1))
+            Some((
+                if tight {
+                    DotForm::Tight
+                } else {
+                    DotForm::Loose
+                },
+                i + 1,
+            ))
         } else if t.is_word() && t.text == "dot" {
             Some((DotForm::Spelled, i + 1))
         } else if self.bracketed(i, "dot") {
@@ -546,7 +673,9 @@ impl<'a> Scan<'a> {
     /// `(word)`, `[word]` and the like, starting at token `i`.
     fn bracketed(&self, i: usize, word: &str) -> bool {
         self.tok(i).is_some_and(Token::is_open)
-            && self.tok(i + 1).is_some_and(|t| t.is_word() && t.text == word)
+            && self
+                .tok(i + 1)
+                .is_some_and(|t| t.is_word() && t.text == word)
             && self.tok(i + 2).is_some_and(Token::is_close)
     }
 
@@ -583,13 +712,21 @@ impl<'a> Scan<'a> {
 
     fn email(&self) -> Option<ContactFinding> {
         for (i, at_tok) in self.toks.iter().enumerate() {
-            let Some((form, after_at)) = self.at_form(i) else { continue };
-            let Some(local_end) = i.checked_sub(1) else { continue };
+            let Some((form, after_at)) = self.at_form(i) else {
+                continue;
+            };
+            let Some(local_end) = i.checked_sub(1) else {
+                continue;
+            };
             if !self.tok(local_end).is_some_and(Token::is_word) {
                 continue;
             }
-            let Some(first_label_end) = self.label(after_at) else { continue };
-            let Some(first_label) = self.tok(after_at) else { continue };
+            let Some(first_label_end) = self.label(after_at) else {
+                continue;
+            };
+            let Some(first_label) = self.tok(after_at) else {
+                continue;
+            };
             let provider = first_label_end == after_at + 1
                 && MAIL_PROVIDERS.contains(&first_label.text.as_str());
             if form == AtForm::Bare && STOP_LABELS.contains(&first_label.text.as_str()) {
@@ -611,9 +748,13 @@ impl<'a> Scan<'a> {
                     break;
                 }
                 loose |= dot == DotForm::Loose;
-                let Some(after_label) = self.label(after_dot) else { break };
+                let Some(after_label) = self.label(after_dot) else {
+                    break;
+                };
                 if after_label == after_dot + 1
-                    && self.tok(after_dot).is_some_and(|t| tld_ok(&t.text, form, loose))
+                    && self
+                        .tok(after_dot)
+                        .is_some_and(|t| tld_ok(&t.text, form, loose))
                 {
                     last = Some(after_dot);
                 }
@@ -655,7 +796,9 @@ impl<'a> Scan<'a> {
         if self.word_in(k + 1, WISE_NEXT) {
             return true;
         }
-        let Some(p) = k.checked_sub(1) else { return false };
+        let Some(p) = k.checked_sub(1) else {
+            return false;
+        };
         self.word_in(p, VIA_WORDS)
             && (p.saturating_sub(4)..p).any(|q| {
                 self.word(q).is_some_and(|t| {
@@ -730,7 +873,9 @@ impl<'a> Scan<'a> {
                 continue;
             }
             let after_word = !t.gap_before
-                && i.checked_sub(1).and_then(|p| self.tok(p)).is_some_and(Token::is_word);
+                && i.checked_sub(1)
+                    .and_then(|p| self.tok(p))
+                    .is_some_and(Token::is_word);
             if after_word {
                 continue;
             }
@@ -800,7 +945,11 @@ impl<'a> Scan<'a> {
             let glued = before.is_some_and(char::is_alphabetic);
             let price = before.is_some_and(|c| matches!(c, '$' | '€' | '£' | '¥' | '₹'));
             if !glued && !price && looks_like_phone(&groups, &seps) {
-                let start = if before.is_some_and(|c| c == '+' || c == '(') { i - 1 } else { i };
+                let start = if before.is_some_and(|c| c == '+' || c == '(') {
+                    i - 1
+                } else {
+                    i
+                };
                 return Some(self.finding(ContactKind::Phone, cs[start].start, cs[j - 1].end));
             }
             i = j;
@@ -825,8 +974,14 @@ impl<'a> Scan<'a> {
                     "triple" => 3,
                     _ => 1,
                 };
-                let (digit_tok, step) = if repeat > 1 { (self.tok(j + 1), 2) } else { (Some(t), 1) };
-                let value = digit_tok.filter(|d| d.is_word()).and_then(|d| digit_word(&d.text));
+                let (digit_tok, step) = if repeat > 1 {
+                    (self.tok(j + 1), 2)
+                } else {
+                    (Some(t), 1)
+                };
+                let value = digit_tok
+                    .filter(|d| d.is_word())
+                    .and_then(|d| digit_word(&d.text));
                 if let Some(d) = value {
                     spelled = true;
                     digits += repeat;
@@ -882,8 +1037,16 @@ impl<'a> Scan<'a> {
                 _ => false,
             };
             if channel {
-                let first = if self.word_before_in(k, 1, CHANNEL_PREPS) { k - 1 } else { k };
-                let last = if self.word_in(k + 1, ZOOM_NOUNS) { k + 1 } else { k };
+                let first = if self.word_before_in(k, 1, CHANNEL_PREPS) {
+                    k - 1
+                } else {
+                    k
+                };
+                let last = if self.word_in(k + 1, ZOOM_NOUNS) {
+                    k + 1
+                } else {
+                    k
+                };
                 return Some(self.finding_words(ContactKind::SocialHandle, first, last));
             }
         }
@@ -925,7 +1088,9 @@ impl<'a> Scan<'a> {
                 continue;
             }
             let after_word = !t.gap_before
-                && i.checked_sub(1).and_then(|p| self.tok(p)).is_some_and(Token::is_word);
+                && i.checked_sub(1)
+                    .and_then(|p| self.tok(p))
+                    .is_some_and(Token::is_word);
             if after_word {
                 continue;
             }
@@ -970,7 +1135,9 @@ impl<'a> Scan<'a> {
         let mut pos = self.label(i)?;
         let mut found = None;
         while self.tight(pos, |d| d.is_punct(".")) && self.tight(pos + 1, Token::is_word) {
-            let Some(after) = self.label(pos + 1) else { break };
+            let Some(after) = self.label(pos + 1) else {
+                break;
+            };
             let tld = pos + 1;
             if after == tld + 1
                 && self.tok(tld).is_some_and(|t| self.is_web_tld(t))
@@ -1017,7 +1184,10 @@ mod tests {
         ("maria.lopez@my-school.co.uk", Email),
         ("mail me: maria@gmail", Email),
         ("ｊｏｈｎ＠ｇｍａｉｌ．ｃｏｍ", Email),
-        ("Write to me: maria at gmail dot com and we can agree on a price.", Email),
+        (
+            "Write to me: maria at gmail dot com and we can agree on a price.",
+            Email,
+        ),
         // phone numbers
         ("Call +1 555-123-4567", Phone),
         ("(555) 123 4567", Phone),
@@ -1031,7 +1201,10 @@ mod tests {
         ("text five five five 1234", Phone),
         ("five five five one two three four", Phone),
         ("call oh seven seven zero zero nine zero zero", Phone),
-        ("zero seven seven double zero nine zero zero one two three", Phone),
+        (
+            "zero seven seven double zero nine zero zero one two three",
+            Phone,
+        ),
         ("wa.me/447700900123", Phone),
         // outside payment
         ("paypal.me/johnny", PaymentHandle),
@@ -1125,7 +1298,11 @@ mod tests {
     fn flags_contact_details() {
         for (text, kind) in FLAGGED {
             let found = find_contact(text);
-            assert_eq!(found.as_ref().map(|f| &f.kind), Some(kind), "{text:?} gave {found:?}");
+            assert_eq!(
+                found.as_ref().map(|f| &f.kind),
+                Some(kind),
+                "{text:?} gave {found:?}"
+            );
         }
     }
 
@@ -1139,14 +1316,35 @@ mod tests {
     #[test]
     fn excerpts_are_the_offending_text() {
         let excerpt = |text: &str| find_contact(text).map(|f| f.excerpt);
-        assert_eq!(excerpt("Email me at john.doe@gmail.com today").as_deref(), Some("john.doe@gmail.com"));
-        assert_eq!(excerpt("write to john at gmail dot com please").as_deref(), Some("john at gmail dot com"));
-        assert_eq!(excerpt("Call me on (555) 123-4567 anytime").as_deref(), Some("(555) 123-4567"));
-        assert_eq!(excerpt("ring +44 20 7946 0958.").as_deref(), Some("+44 20 7946 0958"));
-        assert_eq!(excerpt("see https://example.com/about.").as_deref(), Some("https://example.com/about"));
-        assert_eq!(excerpt("follow @johnny_teaches!").as_deref(), Some("@johnny_teaches"));
+        assert_eq!(
+            excerpt("Email me at john.doe@gmail.com today").as_deref(),
+            Some("john.doe@gmail.com")
+        );
+        assert_eq!(
+            excerpt("write to john at gmail dot com please").as_deref(),
+            Some("john at gmail dot com")
+        );
+        assert_eq!(
+            excerpt("Call me on (555) 123-4567 anytime").as_deref(),
+            Some("(555) 123-4567")
+        );
+        assert_eq!(
+            excerpt("ring +44 20 7946 0958.").as_deref(),
+            Some("+44 20 7946 0958")
+        );
+        assert_eq!(
+            excerpt("see https://example.com/about.").as_deref(),
+            Some("https://example.com/about")
+        );
+        assert_eq!(
+            excerpt("follow @johnny_teaches!").as_deref(),
+            Some("@johnny_teaches")
+        );
         assert_eq!(excerpt("Pay via Wise please").as_deref(), Some("Wise"));
-        assert_eq!(excerpt("text me on signal").as_deref(), Some("text me on signal"));
+        assert_eq!(
+            excerpt("text me on signal").as_deref(),
+            Some("text me on signal")
+        );
         let long = format!("https://example.com/{}", "a".repeat(100));
         let found = find_contact(&long).expect("a long url is found");
         assert_eq!(found.excerpt.chars().count(), MAX_EXCERPT_CHARS);
@@ -1164,7 +1362,16 @@ mod tests {
 
     #[test]
     fn odd_unicode_does_not_panic() {
-        for text in ["İstanbul @ß", "\u{0130}\u{0130}\u{0130}", "e\u{301}@x.com", "٥٥٥١٢٣٤٥٦٧", "🙂@🙂.com", "@", "$", "+("] {
+        for text in [
+            "İstanbul @ß",
+            "\u{0130}\u{0130}\u{0130}",
+            "e\u{301}@x.com",
+            "٥٥٥١٢٣٤٥٦٧",
+            "🙂@🙂.com",
+            "@",
+            "$",
+            "+(",
+        ] {
             let _ = find_contact(text);
         }
         assert_eq!(find_contact("٥٥٥١٢٣٤٥٦٧").map(|f| f.kind), Some(Phone));
@@ -1172,12 +1379,61 @@ mod tests {
 
     /// Common words, none of which is a digit word, "at", "dot" or a brand.
     const VOCAB: &[&str] = &[
-        "a", "advanced", "and", "are", "beginner", "can", "class", "every", "exam", "experience",
-        "for", "friendly", "fun", "games", "great", "guitar", "has", "have", "hello", "help",
-        "homework", "hours", "i", "in", "is", "learn", "lesson", "lessons", "level", "math",
-        "minutes", "music", "my", "of", "patient", "per", "piano", "practice", "reading",
-        "session", "skills", "student", "students", "teach", "the", "to", "today", "we", "week",
-        "will", "with", "writing", "years", "you", "your",
+        "a",
+        "advanced",
+        "and",
+        "are",
+        "beginner",
+        "can",
+        "class",
+        "every",
+        "exam",
+        "experience",
+        "for",
+        "friendly",
+        "fun",
+        "games",
+        "great",
+        "guitar",
+        "has",
+        "have",
+        "hello",
+        "help",
+        "homework",
+        "hours",
+        "i",
+        "in",
+        "is",
+        "learn",
+        "lesson",
+        "lessons",
+        "level",
+        "math",
+        "minutes",
+        "music",
+        "my",
+        "of",
+        "patient",
+        "per",
+        "piano",
+        "practice",
+        "reading",
+        "session",
+        "skills",
+        "student",
+        "students",
+        "teach",
+        "the",
+        "to",
+        "today",
+        "we",
+        "week",
+        "will",
+        "with",
+        "writing",
+        "years",
+        "you",
+        "your",
     ];
     const PUNCTUATION: &[&str] = &[" ", ", ", ". ", "! ", "? ", " - "];
     const SEPARATORS: &[&str] = &[" ", "-", "."];

@@ -82,7 +82,10 @@ pub fn text(
 ) -> Result<String, Invalid> {
     let trimmed = value.trim();
     let len = trimmed.chars().count();
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err(Invalid::one(field, "must not contain control characters"));
     }
     if !range.contains(&len) {

@@ -13,16 +13,56 @@ pub struct Currency {
 
 /// The currencies a platform may be configured with, sorted by code.
 pub static CURRENCIES: &[Currency] = &[
-    Currency { code: "AUD", symbol: "A$", exponent: 2 },
-    Currency { code: "BRL", symbol: "R$", exponent: 2 },
-    Currency { code: "CAD", symbol: "CA$", exponent: 2 },
-    Currency { code: "CHF", symbol: "CHF ", exponent: 2 },
-    Currency { code: "EUR", symbol: "€", exponent: 2 },
-    Currency { code: "GBP", symbol: "£", exponent: 2 },
-    Currency { code: "INR", symbol: "₹", exponent: 2 },
-    Currency { code: "JPY", symbol: "¥", exponent: 0 },
-    Currency { code: "MXN", symbol: "MX$", exponent: 2 },
-    Currency { code: "USD", symbol: "$", exponent: 2 },
+    Currency {
+        code: "AUD",
+        symbol: "A$",
+        exponent: 2,
+    },
+    Currency {
+        code: "BRL",
+        symbol: "R$",
+        exponent: 2,
+    },
+    Currency {
+        code: "CAD",
+        symbol: "CA$",
+        exponent: 2,
+    },
+    Currency {
+        code: "CHF",
+        symbol: "CHF ",
+        exponent: 2,
+    },
+    Currency {
+        code: "EUR",
+        symbol: "€",
+        exponent: 2,
+    },
+    Currency {
+        code: "GBP",
+        symbol: "£",
+        exponent: 2,
+    },
+    Currency {
+        code: "INR",
+        symbol: "₹",
+        exponent: 2,
+    },
+    Currency {
+        code: "JPY",
+        symbol: "¥",
+        exponent: 0,
+    },
+    Currency {
+        code: "MXN",
+        symbol: "MX$",
+        exponent: 2,
+    },
+    Currency {
+        code: "USD",
+        symbol: "$",
+        exponent: 2,
+    },
 ];
 
 impl Currency {
@@ -70,14 +110,17 @@ impl Currency {
         if whole.is_empty() && frac.is_empty() {
             return Err(bad());
         }
-        if !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit())
-        {
+        if !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
             return Err(bad());
         }
         if frac.len() > self.exponent as usize || whole.len() > 12 {
             return Err(bad());
         }
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| bad())?
+        };
         let mut frac_minor: i64 = 0;
         for (i, c) in frac.chars().enumerate() {
             let digit = i64::from(c.to_digit(10).expect("checked ascii digit"));
@@ -142,7 +185,10 @@ mod tests {
         assert_eq!(Money::new(2500, usd).to_string(), "$25.00");
         assert_eq!(Money::new(5, usd).to_string(), "$0.05");
         assert_eq!(Money::new(-150, usd).to_string(), "-$1.50");
-        assert_eq!(Money::new(2500, Currency::parse("jpy").unwrap()).to_string(), "¥2500");
+        assert_eq!(
+            Money::new(2500, Currency::parse("jpy").unwrap()).to_string(),
+            "¥2500"
+        );
     }
 
     #[test]
@@ -152,7 +198,16 @@ mod tests {
         assert_eq!(usd.parse_amount("p", "25.5").unwrap(), 2550);
         assert_eq!(usd.parse_amount("p", "$0.05").unwrap(), 5);
         assert_eq!(usd.parse_amount("p", ".5").unwrap(), 50);
-        for bad in ["", "abc", "1.234", "-5", "1e3", "1,000", ".", "99999999999999"] {
+        for bad in [
+            "",
+            "abc",
+            "1.234",
+            "-5",
+            "1e3",
+            "1,000",
+            ".",
+            "99999999999999",
+        ] {
             assert!(usd.parse_amount("p", bad).is_err(), "{bad}");
         }
         assert!(Currency::parse("XYZ").is_err());

@@ -23,7 +23,10 @@ impl Organization {
         if slug.as_deref() == Some("") {
             errors.push("name", "needs at least one letter or digit");
         }
-        if let Some(found) = description.as_deref().and_then(crate::contact::find_contact) {
+        if let Some(found) = description
+            .as_deref()
+            .and_then(crate::contact::find_contact)
+        {
             errors.push(
                 "description",
                 format!("contains {} ({:?})", found.kind.describe(), found.excerpt),

@@ -73,7 +73,8 @@ impl Application {
             _ => {
                 let n = errors.take(text("licence_number", number, 3..=60));
                 let a = errors.take(text("licence_authority", authority, 3..=200));
-                n.zip(a).map(|(number, authority)| Licence { number, authority })
+                n.zip(a)
+                    .map(|(number, authority)| Licence { number, authority })
             }
         };
         for (field, value) in [("headline", &input.headline), ("bio", &input.bio)] {
@@ -164,13 +165,25 @@ mod tests {
         with.licence_authority = "Texas Behavioral Health Executive Council".into();
         assert!(Application::parse(&with, true).unwrap().licence.is_some());
         with.licence_authority = String::new();
-        assert!(Application::parse(&with, true).unwrap_err().message_for("licence_authority").is_some());
+        assert!(
+            Application::parse(&with, true)
+                .unwrap_err()
+                .message_for("licence_authority")
+                .is_some()
+        );
     }
 
     #[test]
     fn bio_may_not_carry_contact_details() {
         let mut bad = input();
-        bad.bio = "Twelve years of teaching. Reach me on WhatsApp for a cheaper rate outside the site.".into();
-        assert!(Application::parse(&bad, false).unwrap_err().message_for("bio").is_some());
+        bad.bio =
+            "Twelve years of teaching. Reach me on WhatsApp for a cheaper rate outside the site."
+                .into();
+        assert!(
+            Application::parse(&bad, false)
+                .unwrap_err()
+                .message_for("bio")
+                .is_some()
+        );
     }
 }

@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
-#[command(name = "onhand", version, about = "Onhand: live help over video, as a self-hostable marketplace")]
+#[command(
+    name = "onhand",
+    version,
+    about = "Onhand: live help over video, as a self-hostable marketplace"
+)]
 pub struct Cli {
     /// Configuration file; ./onhand.toml is read when present.
     #[arg(long, global = true, env = "ONHAND_CONFIG")]
@@ -119,9 +123,16 @@ impl Settings {
             demo: serve.demo || file.demo.unwrap_or(false),
             web: onhand_web::Config {
                 listen: serve.listen.or(file.listen).unwrap_or(defaults.listen),
-                secure_cookies: serve.secure_cookies.or(file.secure_cookies).unwrap_or(false),
-                session_idle: idle_minutes.map(|m| Duration::from_secs(m * 60)).unwrap_or(defaults.session_idle),
-                session_max: max_hours.map(|h| Duration::from_secs(h * 3600)).unwrap_or(defaults.session_max),
+                secure_cookies: serve
+                    .secure_cookies
+                    .or(file.secure_cookies)
+                    .unwrap_or(false),
+                session_idle: idle_minutes
+                    .map(|m| Duration::from_secs(m * 60))
+                    .unwrap_or(defaults.session_idle),
+                session_max: max_hours
+                    .map(|h| Duration::from_secs(h * 3600))
+                    .unwrap_or(defaults.session_max),
                 currency,
                 ..defaults
             },
@@ -130,6 +141,7 @@ impl Settings {
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }

@@ -36,7 +36,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Admin(config::AdminCommand::Create { email, name }) => {
             let store = open(&settings).await?;
-            let password = demo::create_operator(&store, email, name.as_deref().unwrap_or("Operator")).await?;
+            let password =
+                demo::create_operator(&store, email, name.as_deref().unwrap_or("Operator")).await?;
             println!("operator {email} created; password: {password}");
             println!("(shown once: store it in your password manager)");
             store.close().await;

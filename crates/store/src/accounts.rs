@@ -46,19 +46,22 @@ impl Store {
     }
 
     pub async fn account(&self, id: i64) -> Result<Account> {
-        let row = sqlx::query(crate::dynamic(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ?")))
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(crate::dynamic(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ?"
+        )))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(account(&row))
     }
 
     pub async fn account_by_email(&self, email: &str) -> Result<Account> {
-        let row =
-            sqlx::query(crate::dynamic(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.email = ?")))
-                .bind(email)
-                .fetch_one(&self.pool)
-                .await?;
+        let row = sqlx::query(crate::dynamic(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.email = ?"
+        )))
+        .bind(email)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(account(&row))
     }
 
@@ -175,7 +178,9 @@ impl Store {
         .await?;
         if done.rows_affected() == 0 {
             self.account(account_id).await?;
-            return Err(StoreError::WrongState("the account is not suspended".into()));
+            return Err(StoreError::WrongState(
+                "the account is not suspended".into(),
+            ));
         }
         Ok(())
     }
@@ -263,12 +268,17 @@ impl Store {
     }
 
     /// Removes sessions idle since before `idle_before` or created before `created_before`.
-    pub async fn purge_sessions(&self, idle_before: Timestamp, created_before: Timestamp) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at_ms < ? OR created_at_ms < ?")
-            .bind(ms(idle_before))
-            .bind(ms(created_before))
-            .execute(&self.pool)
-            .await?;
+    pub async fn purge_sessions(
+        &self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+    ) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM sessions WHERE last_seen_at_ms < ? OR created_at_ms < ?")
+                .bind(ms(idle_before))
+                .bind(ms(created_before))
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected())
     }
 
@@ -301,9 +311,9 @@ impl Store {
 
     /// The account a live token belongs to; records the use.
     pub async fn account_by_api_token(&self, token_hash: &[u8], now: Timestamp) -> Result<Account> {
-        let row = sqlx::query(crate::dynamic(format!(
-            "UPDATE api_tokens SET last_used_at_ms = ? WHERE token_hash = ? AND revoked_at_ms IS NULL RETURNING account_id"
-        )))
+        let row = sqlx::query(
+            "UPDATE api_tokens SET last_used_at_ms = ? WHERE token_hash = ? AND revoked_at_ms IS NULL RETURNING account_id",
+        )
         .bind(ms(now))
         .bind(token_hash)
         .fetch_one(&self.pool)
@@ -340,7 +350,12 @@ impl Store {
     }
 
     /// Revokes one of the account's tokens. `NotFound` when it is not theirs or already revoked.
-    pub async fn revoke_api_token(&self, account_id: i64, token_id: i64, now: Timestamp) -> Result<()> {
+    pub async fn revoke_api_token(
+        &self,
+        account_id: i64,
+        token_id: i64,
+        now: Timestamp,
+    ) -> Result<()> {
         let done = sqlx::query(
             "UPDATE api_tokens SET revoked_at_ms = ? WHERE id = ? AND account_id = ? AND revoked_at_ms IS NULL",
         )

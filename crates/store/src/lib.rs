@@ -13,8 +13,8 @@ mod providers;
 
 pub use model::*;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -141,4 +141,27 @@ fn parse_list(s: &str) -> Vec<String> {
 /// clauses) as audited: user input only ever reaches SQL through bind parameters.
 fn dynamic(sql: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(sql)
+}
+
+impl Store {
+    /// Rows in each table, by table name. Tests use it to prove a refused request wrote nothing.
+    pub async fn row_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        for table in [
+            "accounts",
+            "sessions",
+            "api_tokens",
+            "providers",
+            "organizations",
+            "organization_members",
+            "listings",
+            "listing_versions",
+        ] {
+            let n: i64 = sqlx::query_scalar(dynamic(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(&self.pool)
+                .await?;
+            out.push((table.to_string(), n));
+        }
+        Ok(out)
+    }
 }

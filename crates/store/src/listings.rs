@@ -285,20 +285,25 @@ impl Store {
 
     /// A listing in any state. Callers decide who may see it.
     pub async fn listing(&self, id: i64) -> Result<Listing> {
-        let row = sqlx::query(crate::dynamic(format!("{} WHERE l.id = ?", *LISTING_SELECT)))
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(crate::dynamic(format!(
+            "{} WHERE l.id = ?",
+            *LISTING_SELECT
+        )))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(listing(&row))
     }
 
     /// Listings `account_id` delivers or that belong to an organization they own.
     pub async fn listings_managed_by(&self, account_id: i64, page: Page) -> Result<Paged<Listing>> {
         let scope = "(l.provider_id = ?1 OR l.organization_id IN (SELECT id FROM organizations WHERE owner_id = ?1))";
-        let total: i64 = sqlx::query_scalar(crate::dynamic(format!("SELECT COUNT(*) FROM listings l WHERE {scope}")))
-            .bind(account_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let total: i64 = sqlx::query_scalar(crate::dynamic(format!(
+            "SELECT COUNT(*) FROM listings l WHERE {scope}"
+        )))
+        .bind(account_id)
+        .fetch_one(&self.pool)
+        .await?;
         let rows = sqlx::query(crate::dynamic(format!(
             "{} WHERE {scope} ORDER BY l.id DESC LIMIT ?2 OFFSET ?3",
             *LISTING_SELECT

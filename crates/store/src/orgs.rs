@@ -52,19 +52,22 @@ impl Store {
     }
 
     pub async fn organization(&self, id: i64) -> Result<Organization> {
-        let row = sqlx::query(crate::dynamic(format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = ?")))
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(crate::dynamic(format!(
+            "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = ?"
+        )))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(organization(&row))
     }
 
     pub async fn organization_by_slug(&self, slug: &str) -> Result<Organization> {
-        let row =
-            sqlx::query(crate::dynamic(format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.slug = ?")))
-                .bind(slug)
-                .fetch_one(&self.pool)
-                .await?;
+        let row = sqlx::query(crate::dynamic(format!(
+            "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.slug = ?"
+        )))
+        .bind(slug)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(organization(&row))
     }
 
@@ -125,7 +128,12 @@ impl Store {
     }
 
     /// Adds a member; `Conflict("member")` if they already are one.
-    pub async fn add_member(&self, organization_id: i64, account_id: i64, now: Timestamp) -> Result<()> {
+    pub async fn add_member(
+        &self,
+        organization_id: i64,
+        account_id: i64,
+        now: Timestamp,
+    ) -> Result<()> {
         let count: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM organization_members WHERE organization_id = ?",
         )

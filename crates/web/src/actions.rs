@@ -3,7 +3,9 @@
 //! Architecture invariant: every authorization rule is checked here, so a page and the
 //! API can never disagree about who may do what.
 
-use crate::auth::{hash_password, hash_token, now, random_token, verify_password, API_TOKEN_PREFIX};
+use crate::auth::{
+    API_TOKEN_PREFIX, hash_password, hash_token, now, random_token, verify_password,
+};
 use crate::error::Failure;
 use crate::state::AppState;
 use onhand_core::Invalid;
@@ -104,7 +106,10 @@ pub async fn change_password(
         .store
         .set_password(account.id, &new_hash, keep_session)
         .await?;
-    tracing::info!(account_id = account.id, "password changed; other sessions ended");
+    tracing::info!(
+        account_id = account.id,
+        "password changed; other sessions ended"
+    );
     Ok(())
 }
 
@@ -144,13 +149,19 @@ pub async fn apply_as_provider(
     wants_health: bool,
 ) -> Result<Provider, Failure> {
     let app = Application::parse(input, wants_health)?;
-    let provider = state.store.apply_as_provider(account.id, &app, now()).await?;
+    let provider = state
+        .store
+        .apply_as_provider(account.id, &app, now())
+        .await?;
     tracing::info!(account_id = account.id, status = %provider.status, "provider application filed");
     Ok(provider)
 }
 
 /// Only an approved, active provider may create or change listings.
-async fn require_approved_provider(state: &AppState, account: &Account) -> Result<Provider, Failure> {
+async fn require_approved_provider(
+    state: &AppState,
+    account: &Account,
+) -> Result<Provider, Failure> {
     match provider_of(state, account.id).await? {
         Some(p) if p.is_approved() => Ok(p),
         Some(p) => Err(Failure::Forbidden(format!(
@@ -165,7 +176,11 @@ async fn require_approved_provider(state: &AppState, account: &Account) -> Resul
 
 /// May `account` edit, submit or pause this listing? Its provider and, for an
 /// organization's listing, the organization's owner.
-pub async fn may_manage(state: &AppState, account: &Account, listing: &Listing) -> Result<bool, Failure> {
+pub async fn may_manage(
+    state: &AppState,
+    account: &Account,
+    listing: &Listing,
+) -> Result<bool, Failure> {
     if listing.provider_id == account.id {
         return Ok(true);
     }
@@ -176,7 +191,11 @@ pub async fn may_manage(state: &AppState, account: &Account, listing: &Listing) 
 }
 
 /// A listing `account` manages, or 404 (we do not reveal that others' drafts exist).
-pub async fn managed_listing(state: &AppState, account: &Account, id: i64) -> Result<Listing, Failure> {
+pub async fn managed_listing(
+    state: &AppState,
+    account: &Account,
+    id: i64,
+) -> Result<Listing, Failure> {
     let listing = match state.store.listing(id).await {
         Ok(l) => l,
         Err(StoreError::NotFound) => return Err(Failure::not_found("listing")),
@@ -184,7 +203,9 @@ pub async fn managed_listing(state: &AppState, account: &Account, id: i64) -> Re
     };
     if may_manage(state, account, &listing).await? || account.is_operator {
         if !may_manage(state, account, &listing).await? {
-            return Err(Failure::Forbidden("only the listing's provider may change it".into()));
+            return Err(Failure::Forbidden(
+                "only the listing's provider may change it".into(),
+            ));
         }
         Ok(listing)
     } else {
@@ -236,7 +257,9 @@ pub async fn create_listing(
     } else {
         let p = state.store.provider(provider_id).await?;
         if !p.is_approved() {
-            return Err(Invalid::one("delivered_by", "that member is not an approved provider").into());
+            return Err(
+                Invalid::one("delivered_by", "that member is not an approved provider").into(),
+            );
         }
         p
     };
@@ -270,12 +293,17 @@ async fn resolve_owner(
     let org = match state.store.organization_by_slug(slug).await {
         Ok(o) => o,
         Err(StoreError::NotFound) => {
-            return Err(Invalid::one("organization", format!("{slug:?} is not an organization")).into());
+            return Err(
+                Invalid::one("organization", format!("{slug:?} is not an organization")).into(),
+            );
         }
         Err(e) => return Err(e.into()),
     };
     if !state.store.is_member(org.id, account.id).await? {
-        return Err(Failure::Forbidden(format!("you are not a member of {}", org.name)));
+        return Err(Failure::Forbidden(format!(
+            "you are not a member of {}",
+            org.name
+        )));
     }
     let provider_id = owner.delivered_by.unwrap_or(account.id);
     if provider_id != account.id {
@@ -285,7 +313,11 @@ async fn resolve_owner(
             ));
         }
         if !state.store.is_member(org.id, provider_id).await? {
-            return Err(Invalid::one("delivered_by", format!("account {provider_id} is not a member of {}", org.name)).into());
+            return Err(Invalid::one(
+                "delivered_by",
+                format!("account {provider_id} is not a member of {}", org.name),
+            )
+            .into());
         }
     }
     Ok((provider_id, Some(org.id)))
@@ -323,13 +355,29 @@ pub async fn update_listing(
     Ok(updated)
 }
 
-pub async fn submit_listing(state: &AppState, account: &Account, id: i64) -> Result<Listing, Failure> {
+pub async fn submit_listing(
+    state: &AppState,
+    account: &Account,
+    id: i64,
+) -> Result<Listing, Failure> {
     managed_listing(state, account, id).await?;
-    require_approved_provider(state, &state.store.account(state.store.listing(id).await?.provider_id).await?).await?;
+    require_approved_provider(
+        state,
+        &state
+            .store
+            .account(state.store.listing(id).await?.provider_id)
+            .await?,
+    )
+    .await?;
     Ok(state.store.submit_listing(id, now()).await?)
 }
 
-pub async fn pause_listing(state: &AppState, account: &Account, id: i64, paused: bool) -> Result<Listing, Failure> {
+pub async fn pause_listing(
+    state: &AppState,
+    account: &Account,
+    id: i64,
+    paused: bool,
+) -> Result<Listing, Failure> {
     managed_listing(state, account, id).await?;
     Ok(state.store.set_listing_paused(id, paused).await?)
 }
@@ -339,7 +387,11 @@ fn decision_reason(approve: bool, input: Option<&str>) -> Result<Option<String>,
     match input.map(str::trim).filter(|s| !s.is_empty()) {
         Some(r) => Ok(Some(reason(r)?)),
         None if approve => Ok(None),
-        None => Err(Invalid::one("reason", "is required to reject, so the applicant knows what to fix").into()),
+        None => Err(Invalid::one(
+            "reason",
+            "is required to reject, so the applicant knows what to fix",
+        )
+        .into()),
     }
 }
 
@@ -359,7 +411,12 @@ pub async fn decide_provider(
             StoreError::NotFound => Failure::not_found("provider application"),
             e => e.into(),
         })?;
-    tracing::info!(account_id, approve, operator = operator.id, "provider application decided");
+    tracing::info!(
+        account_id,
+        approve,
+        operator = operator.id,
+        "provider application decided"
+    );
     Ok(p)
 }
 
@@ -379,28 +436,52 @@ pub async fn decide_listing(
             StoreError::NotFound => Failure::not_found("listing"),
             e => e.into(),
         })?;
-    tracing::info!(listing_id = id, approve, operator = operator.id, "listing decided");
+    tracing::info!(
+        listing_id = id,
+        approve,
+        operator = operator.id,
+        "listing decided"
+    );
     Ok(l)
 }
 
-pub async fn suspend(state: &AppState, operator: &Account, account_id: i64, why: &str) -> Result<(), Failure> {
+pub async fn suspend(
+    state: &AppState,
+    operator: &Account,
+    account_id: i64,
+    why: &str,
+) -> Result<(), Failure> {
     let why = reason(why)?;
     if account_id == operator.id {
-        return Err(Failure::Conflict("operators cannot suspend themselves".into()));
+        return Err(Failure::Conflict(
+            "operators cannot suspend themselves".into(),
+        ));
     }
-    state.store.suspend(account_id, &why, now()).await.map_err(|e| match e {
-        StoreError::NotFound => Failure::not_found("account"),
-        e => e.into(),
-    })?;
+    state
+        .store
+        .suspend(account_id, &why, now())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => Failure::not_found("account"),
+            e => e.into(),
+        })?;
     tracing::warn!(account_id, operator = operator.id, "account suspended");
     Ok(())
 }
 
-pub async fn unsuspend(state: &AppState, operator: &Account, account_id: i64) -> Result<(), Failure> {
-    state.store.unsuspend(account_id).await.map_err(|e| match e {
-        StoreError::NotFound => Failure::not_found("account"),
-        e => e.into(),
-    })?;
+pub async fn unsuspend(
+    state: &AppState,
+    operator: &Account,
+    account_id: i64,
+) -> Result<(), Failure> {
+    state
+        .store
+        .unsuspend(account_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => Failure::not_found("account"),
+            e => e.into(),
+        })?;
     tracing::info!(account_id, operator = operator.id, "account unsuspended");
     Ok(())
 }
@@ -439,7 +520,9 @@ pub async fn add_member(
         Err(e) => return Err(e.into()),
     };
     if org.owner_id != account.id {
-        return Err(Failure::Forbidden("only the organization's owner may add members".into()));
+        return Err(Failure::Forbidden(
+            "only the organization's owner may add members".into(),
+        ));
     }
     let email = Email::parse(email)?;
     let member = match state.store.account_by_email(email.as_str()).await {
@@ -452,7 +535,9 @@ pub async fn add_member(
     match provider_of(state, member.id).await? {
         Some(p) if p.is_approved() => {}
         _ => {
-            return Err(Invalid::one("email", format!("{email} is not an approved provider")).into());
+            return Err(
+                Invalid::one("email", format!("{email} is not an approved provider")).into(),
+            );
         }
     }
     state
@@ -460,9 +545,10 @@ pub async fn add_member(
         .add_member(org.id, member.id, now())
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                Failure::Invalid(Invalid::one("email", format!("{email} is already a member")))
-            }
+            StoreError::Conflict(_) => Failure::Invalid(Invalid::one(
+                "email",
+                format!("{email} is already a member"),
+            )),
             e => e.into(),
         })?;
     Ok(org)

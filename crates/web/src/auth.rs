@@ -78,7 +78,9 @@ pub async fn verify_password(password: &str, hash: &str) -> Result<bool, Failure
         let Ok(parsed) = argon2::PasswordHash::new(&hash) else {
             return false;
         };
-        argon2().verify_password(password.as_bytes(), &parsed).is_ok()
+        argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
     })
     .await
     .map_err(|e| Failure::Internal(anyhow::anyhow!("verify task failed: {e}")))
@@ -134,7 +136,9 @@ pub async fn check_credentials(
         }
         _ => {
             state.throttle.fail(&email_key, ip);
-            Err(Failure::Unauthorized("the email or password is wrong".into()))
+            Err(Failure::Unauthorized(
+                "the email or password is wrong".into(),
+            ))
         }
     }
 }
@@ -146,14 +150,24 @@ pub async fn start_session(state: &AppState, account_id: i64) -> Result<HeaderVa
         .store
         .create_session(&hash_token(&token), account_id, &random_token(), now())
         .await?;
-    Ok(session_cookie(state, &token, state.config.session_max.as_secs()))
+    Ok(session_cookie(
+        state,
+        &token,
+        state.config.session_max.as_secs(),
+    ))
 }
 
 fn session_cookie(state: &AppState, token: &str, max_age_secs: u64) -> HeaderValue {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
-        .parse()
-        .expect("a token of url-safe base64 makes a valid header")
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    )
+    .parse()
+    .expect("a token of url-safe base64 makes a valid header")
 }
 
 pub fn clear_session_cookie(state: &AppState) -> HeaderValue {
@@ -179,7 +193,10 @@ struct FreshCsrf(String);
 /// form posts by their Origin header (a second line behind the tokens).
 pub async fn csrf_cookie(mut request: Request, next: Next) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
-    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let changes_state = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if changes_state && !is_api && !same_origin(request.headers()) {
         return crate::error::PageError(Failure::Forbidden(
             "this form was sent from another site".into(),
@@ -211,7 +228,10 @@ fn same_origin(headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(origin);
     origin_host == host
 }
 
@@ -264,7 +284,10 @@ fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = crate::error::PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let anonymous_csrf = parts
             .extensions
             .get::<FreshCsrf>()
@@ -292,11 +315,19 @@ impl FromRequestParts<AppState> for Viewer {
             || age > state.config.session_max
             || session.account.is_suspended()
         {
-            state.store.delete_session(&hash).await.map_err(Failure::from)?;
+            state
+                .store
+                .delete_session(&hash)
+                .await
+                .map_err(Failure::from)?;
             return Ok(anonymous);
         }
         if idle > TOUCH_EVERY {
-            state.store.touch_session(&hash, now).await.map_err(Failure::from)?;
+            state
+                .store
+                .touch_session(&hash, now)
+                .await
+                .map_err(Failure::from)?;
         }
         Ok(Viewer {
             account: Some(session.account),
@@ -346,7 +377,11 @@ async fn bearer_account(parts: &Parts, state: &AppState) -> Result<Option<Accoun
                 "the Authorization header must be \"Bearer {API_TOKEN_PREFIX}...\""
             ))
         })?;
-    match state.store.account_by_api_token(&hash_token(token), now()).await {
+    match state
+        .store
+        .account_by_api_token(&hash_token(token), now())
+        .await
+    {
         Ok(account) if account.is_suspended() => {
             Err(Failure::Forbidden("this account is suspended".into()))
         }
@@ -361,7 +396,10 @@ async fn bearer_account(parts: &Parts, state: &AppState) -> Result<Option<Accoun
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = crate::error::ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match bearer_account(parts, state).await? {
             Some(a) => Ok(ApiCaller(a)),
             None => Err(Failure::Unauthorized(
@@ -375,7 +413,10 @@ impl FromRequestParts<AppState> for ApiCaller {
 impl FromRequestParts<AppState> for MaybeApiCaller {
     type Rejection = crate::error::ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(MaybeApiCaller(bearer_account(parts, state).await?))
     }
 }
@@ -415,11 +456,20 @@ impl Throttle {
     /// `Err(wait)` when either the account or the address has failed too often.
     pub fn check(&self, email: &str, ip: IpAddr) -> Result<(), Duration> {
         let now = Instant::now();
-        let map = self.failures.lock().expect("throttle lock is never poisoned");
+        let map = self
+            .failures
+            .lock()
+            .expect("throttle lock is never poisoned");
         let mut wait = Duration::ZERO;
-        for (key, limit) in [(format!("a:{email}"), self.per_account), (format!("i:{ip}"), self.per_ip)] {
+        for (key, limit) in [
+            (format!("a:{email}"), self.per_account),
+            (format!("i:{ip}"), self.per_ip),
+        ] {
             if let Some(times) = map.get(&key) {
-                let recent: Vec<_> = times.iter().filter(|t| now.duration_since(**t) < self.window).collect();
+                let recent: Vec<_> = times
+                    .iter()
+                    .filter(|t| now.duration_since(**t) < self.window)
+                    .collect();
                 if recent.len() >= limit as usize {
                     let oldest = recent.iter().min().expect("non-empty");
                     wait = wait.max(self.window.saturating_sub(now.duration_since(**oldest)));
@@ -431,7 +481,10 @@ impl Throttle {
 
     pub fn fail(&self, email: &str, ip: IpAddr) {
         let now = Instant::now();
-        let mut map = self.failures.lock().expect("throttle lock is never poisoned");
+        let mut map = self
+            .failures
+            .lock()
+            .expect("throttle lock is never poisoned");
         if map.len() >= THROTTLE_KEYS_MAX {
             let window = self.window;
             map.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < window));
@@ -444,7 +497,10 @@ impl Throttle {
     }
 
     pub fn succeed(&self, email: &str) {
-        let mut map = self.failures.lock().expect("throttle lock is never poisoned");
+        let mut map = self
+            .failures
+            .lock()
+            .expect("throttle lock is never poisoned");
         map.remove(&format!("a:{email}"));
     }
 }
@@ -473,6 +529,8 @@ mod tests {
         let a = random_token();
         assert!(a.len() >= 43);
         assert_ne!(a, random_token());
-        assert!(subtle_eq(b"abc", b"abc") && !subtle_eq(b"abc", b"abd") && !subtle_eq(b"ab", b"abc"));
+        assert!(
+            subtle_eq(b"abc", b"abc") && !subtle_eq(b"abc", b"abd") && !subtle_eq(b"ab", b"abc")
+        );
     }
 }

@@ -23,7 +23,10 @@ pub enum Failure {
     /// It clashes with something that exists ("email is already taken").
     Conflict(String),
     /// Too many attempts; try again after this many seconds.
-    TooMany { retry_after_secs: u64, message: String },
+    TooMany {
+        retry_after_secs: u64,
+        message: String,
+    },
     /// Something broke on our side. The message is for the log only.
     Internal(anyhow::Error),
 }
@@ -165,7 +168,10 @@ impl IntoResponse for ApiError {
         {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
-                retry_after_secs.to_string().parse().expect("digits are a valid header"),
+                retry_after_secs
+                    .to_string()
+                    .parse()
+                    .expect("digits are a valid header"),
             );
         }
         response
@@ -203,7 +209,10 @@ impl IntoResponse for PageError {
         {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
-                retry_after_secs.to_string().parse().expect("digits are a valid header"),
+                retry_after_secs
+                    .to_string()
+                    .parse()
+                    .expect("digits are a valid header"),
             );
         }
         response

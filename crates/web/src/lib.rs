@@ -3,11 +3,11 @@
 //! Architecture invariant: handlers parse input into `onhand_core` types, call the store,
 //! and render. Business rules live in `core`; SQL lives in `store`; neither is written here.
 
+mod actions;
 pub mod api;
 pub mod auth;
 pub mod error;
 pub mod pages;
-mod actions;
 mod state;
 mod views;
 
@@ -74,7 +74,11 @@ async fn readyz(
         Ok(()) => "ready".into_response(),
         Err(e) => {
             tracing::error!(error = ?e, "readiness check failed");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable",
+            )
+                .into_response()
         }
     }
 }
@@ -121,4 +125,3 @@ impl Application {
         .await
     }
 }
-

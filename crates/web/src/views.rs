@@ -77,7 +77,9 @@ pub fn language_names(codes: &[String]) -> String {
 }
 
 pub fn country_name(code: &str) -> String {
-    locale::country(code).map(|c| c.name.to_string()).unwrap_or_else(|| code.to_string())
+    locale::country(code)
+        .map(|c| c.name.to_string())
+        .unwrap_or_else(|| code.to_string())
 }
 
 /// A listing as a card in a grid.
@@ -205,7 +207,12 @@ pub struct Pager {
 impl Pager {
     pub fn new(page: u32, per_page: u32, total: i64, base: String) -> Pager {
         let pages = ((total.max(0) as u64).div_ceil(u64::from(per_page))).max(1) as u32;
-        Pager { page, pages, total, base }
+        Pager {
+            page,
+            pages,
+            total,
+            base,
+        }
     }
 
     pub fn has_prev(&self) -> bool {

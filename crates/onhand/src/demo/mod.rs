@@ -130,8 +130,12 @@ pub async fn seed(store: &Store) -> anyhow::Result<Report> {
         country: Some("US"),
         is_operator: operator,
     };
-    let operator = store.create_account(&account(DEMO_OPERATOR, "Olivia Operator", true), tick(1)).await?;
-    store.create_account(&account(DEMO_BUYER, "Ben Buyer", false), tick(1)).await?;
+    let operator = store
+        .create_account(&account(DEMO_OPERATOR, "Olivia Operator", true), tick(1))
+        .await?;
+    store
+        .create_account(&account(DEMO_BUYER, "Ben Buyer", false), tick(1))
+        .await?;
 
     let mut ids: HashMap<&str, i64> = HashMap::new();
     for p in &data.providers {
@@ -157,23 +161,38 @@ pub async fn seed(store: &Store) -> anyhow::Result<Report> {
             time_zone: p.time_zone.clone(),
             country: p.country.clone(),
             experience: p.experience.clone(),
-            licence_number: p.licence.as_ref().map(|l| l.number.clone()).unwrap_or_default(),
-            licence_authority: p.licence.as_ref().map(|l| l.authority.clone()).unwrap_or_default(),
+            licence_number: p
+                .licence
+                .as_ref()
+                .map(|l| l.number.clone())
+                .unwrap_or_default(),
+            licence_authority: p
+                .licence
+                .as_ref()
+                .map(|l| l.authority.clone())
+                .unwrap_or_default(),
         };
         let app = Application::parse(&input, p.licence.is_some())
             .map_err(|e| anyhow::anyhow!("demo provider {}: {e}", p.key))?;
         store.apply_as_provider(created.id, &app, tick(3)).await?;
-        store.decide_provider(created.id, true, None, operator.id, tick(30)).await?;
+        store
+            .decide_provider(created.id, true, None, operator.id, tick(30))
+            .await?;
         ids.insert(p.key.as_str(), created.id);
     }
 
     let mut orgs: HashMap<&str, i64> = HashMap::new();
     for o in &data.organizations {
-        let owner = *ids.get(o.owner.as_str()).with_context(|| format!("organization {} has unknown owner", o.key))?;
-        let parsed = Organization::parse(&o.name, &o.description).map_err(|e| anyhow::anyhow!("organization {}: {e}", o.key))?;
+        let owner = *ids
+            .get(o.owner.as_str())
+            .with_context(|| format!("organization {} has unknown owner", o.key))?;
+        let parsed = Organization::parse(&o.name, &o.description)
+            .map_err(|e| anyhow::anyhow!("organization {}: {e}", o.key))?;
         let org = store.create_organization(owner, &parsed, tick(5)).await?;
         for m in o.members.iter().filter(|m| **m != o.owner) {
-            let id = *ids.get(m.as_str()).with_context(|| format!("organization {} has unknown member {m}", o.key))?;
+            let id = *ids
+                .get(m.as_str())
+                .with_context(|| format!("organization {} has unknown member {m}", o.key))?;
             store.add_member(org.id, id, tick(1)).await?;
         }
         orgs.insert(o.key.as_str(), org.id);
@@ -181,9 +200,15 @@ pub async fn seed(store: &Store) -> anyhow::Result<Report> {
 
     let currency = Currency::usd();
     for (i, l) in data.listings.iter().enumerate() {
-        let provider = *ids.get(l.provider.as_str()).with_context(|| format!("listing {i} has unknown provider {}", l.provider))?;
+        let provider = *ids
+            .get(l.provider.as_str())
+            .with_context(|| format!("listing {i} has unknown provider {}", l.provider))?;
         let org = match &l.organization {
-            Some(key) => Some(*orgs.get(key.as_str()).with_context(|| format!("listing {i} has unknown organization {key}"))?),
+            Some(key) => Some(
+                *orgs
+                    .get(key.as_str())
+                    .with_context(|| format!("listing {i} has unknown organization {key}"))?,
+            ),
             None => None,
         };
         let content = ListingContent::parse(&ListingInput {
@@ -202,14 +227,22 @@ pub async fn seed(store: &Store) -> anyhow::Result<Report> {
             cancellation_policy: l.cancellation.clone(),
         })
         .map_err(|e| anyhow::anyhow!("demo listing {i} ({:?}): {e}", l.title))?;
-        let listing = store.create_listing(provider, org, &content, currency, tick(11)).await?;
+        let listing = store
+            .create_listing(provider, org, &content, currency, tick(11))
+            .await?;
         store.submit_listing(listing.id, tick(2)).await?;
-        store.decide_listing(listing.id, true, None, tick(25)).await?;
+        store
+            .decide_listing(listing.id, true, None, tick(25))
+            .await?;
         if l.featured {
             store.set_listing_featured(listing.id, true).await?;
         }
     }
-    tracing::info!(providers = data.providers.len(), listings = data.listings.len(), "demo data seeded");
+    tracing::info!(
+        providers = data.providers.len(),
+        listings = data.listings.len(),
+        "demo data seeded"
+    );
     Ok(Report {
         providers: data.providers.len(),
         organizations: data.organizations.len(),
@@ -240,8 +273,85 @@ pub async fn create_operator(store: &Store, email: &str, name: &str) -> anyhow::
         )
         .await
         .map_err(|e| match e {
-            onhand_store::StoreError::Conflict(_) => anyhow::anyhow!("{email} already has an account"),
+            onhand_store::StoreError::Conflict(_) => {
+                anyhow::anyhow!("{email} already has an account")
+            }
             e => anyhow::Error::new(e),
         })?;
     Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use onhand_store::{ListingFilter, Page, SortOrder};
+    use std::collections::HashSet;
+
+    /// The demo must be the believable marketplace the README promises, and every text in
+    /// it must pass the same rules a real provider's would (seeding parses them all).
+    #[tokio::test]
+    async fn the_demo_is_a_believable_marketplace() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(dir.path()).await.unwrap();
+        let report = seed(&store).await.unwrap();
+        assert!(report.providers >= 40);
+        assert!(report.organizations >= 3);
+        assert!(report.listings >= 150);
+
+        let all = store
+            .public_listings(
+                &ListingFilter::default(),
+                SortOrder::Newest,
+                Page {
+                    offset: 0,
+                    limit: 1000,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            all.total as usize, report.listings,
+            "every demo listing is public"
+        );
+        let versions: Vec<_> = all
+            .items
+            .iter()
+            .map(|l| l.published.clone().unwrap())
+            .collect();
+        let categories: HashSet<_> = versions.iter().map(|v| v.category.as_str()).collect();
+        assert_eq!(categories.len(), 8);
+        let languages: HashSet<_> = versions.iter().flat_map(|v| v.languages.iter()).collect();
+        assert!(languages.len() >= 6, "{languages:?}");
+        for model in ["free", "fixed", "per_minute"] {
+            assert!(
+                versions.iter().filter(|v| v.price_model == model).count() >= 20,
+                "{model}"
+            );
+        }
+        assert!(versions.iter().filter(|v| v.group_size > 1).count() >= 10);
+        assert!(all.items.iter().any(|l| l.organization_id.is_some()));
+
+        let data: DemoData = serde_json::from_str(DEMO_JSON).unwrap();
+        let zones: HashSet<_> = data
+            .providers
+            .iter()
+            .map(|p| p.time_zone.as_str())
+            .collect();
+        assert!(zones.len() >= 10, "{zones:?}");
+        for o in &data.organizations {
+            assert!(o.members.len() >= 3, "{} has several members", o.key);
+        }
+        // The printed accounts exist and can act.
+        assert!(
+            store
+                .account_by_email(DEMO_OPERATOR)
+                .await
+                .unwrap()
+                .is_operator
+        );
+        store.account_by_email(DEMO_BUYER).await.unwrap();
+        let provider = store.account_by_email(DEMO_PROVIDER).await.unwrap();
+        assert!(store.provider(provider.id).await.unwrap().is_approved());
+        assert!(seed(&store).await.is_err(), "seeding twice is refused");
+    }
 }

@@ -1,7 +1,7 @@
 //! Sign-up, tokens and the caller's own account.
 
-use super::{ApiJson, IdPath};
 use super::dto::*;
+use super::{ApiJson, IdPath};
 use crate::actions::{self, SignupInput};
 use crate::auth::{ApiCaller, ClientIp, check_credentials, now};
 use crate::error::{ApiError, ErrorBody};
@@ -39,7 +39,11 @@ pub async fn token(
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
     let account = check_credentials(&state, &req.email, &req.password, ip).await?;
-    let name = req.name.as_deref().filter(|n| !n.trim().is_empty()).unwrap_or("API token");
+    let name = req
+        .name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or("API token");
     let (token, secret) = actions::create_api_token(&state, &account, name).await?;
     Ok((
         StatusCode::CREATED,
@@ -86,14 +90,24 @@ pub async fn change_password(
     caller: ApiCaller,
     ApiJson(req): ApiJson<PasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    actions::change_password(&state, &caller.0, &req.current_password, &req.new_password, None).await?;
+    actions::change_password(
+        &state,
+        &caller.0,
+        &req.current_password,
+        &req.new_password,
+        None,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's API tokens (secrets are never shown again).
 #[utoipa::path(get, path = "/api/v1/me/tokens", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = Vec<TokenBody>)))]
-pub async fn tokens(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<TokenBody>>, ApiError> {
+pub async fn tokens(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<Vec<TokenBody>>, ApiError> {
     let tokens = state.store.api_tokens(caller.0.id).await?;
     Ok(Json(tokens.iter().map(TokenBody::from).collect()))
 }
@@ -107,7 +121,14 @@ pub async fn create_token(
     ApiJson(req): ApiJson<NewTokenRequest>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
     let (token, secret) = actions::create_api_token(&state, &caller.0, &req.name).await?;
-    Ok((StatusCode::CREATED, Json(IssuedToken { id: token.id, name: token.name, token: secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedToken {
+            id: token.id,
+            name: token.name,
+            token: secret,
+        }),
+    ))
 }
 
 /// Revokes one of the caller's tokens.

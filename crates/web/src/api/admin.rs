@@ -31,9 +31,17 @@ pub async fn applications(
     caller.require_operator()?;
     let status = q.status.as_deref().unwrap_or("submitted");
     if onhand_core::provider::ProviderStatus::parse(status).is_none() {
-        return Err(Invalid::one("status", format!("{status:?} is not one of submitted, approved, rejected")).into());
+        return Err(Invalid::one(
+            "status",
+            format!("{status:?} is not one of submitted, approved, rejected"),
+        )
+        .into());
     }
-    let (window, page, per_page) = Paging { page: q.page, per_page: q.per_page }.window()?;
+    let (window, page, per_page) = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .window()?;
     let found = state.store.provider_applications(status, window).await?;
     Ok(Json(ApplicationPage {
         items: found
@@ -146,7 +154,11 @@ pub async fn accounts(
     ApiQuery(q): ApiQuery<AccountsQuery>,
 ) -> Result<Json<AccountPage>, ApiError> {
     caller.require_operator()?;
-    let (window, page, per_page) = Paging { page: q.page, per_page: q.per_page }.window()?;
+    let (window, page, per_page) = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .window()?;
     let query = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let found = state.store.accounts(query, window).await?;
     Ok(Json(AccountPage {

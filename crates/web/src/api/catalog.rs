@@ -24,7 +24,10 @@ pub async fn categories() -> Json<Vec<CategoryBody>> {
                 subcategories: c
                     .subcategories
                     .iter()
-                    .map(|s| SubcategoryBody { slug: s.slug.into(), name: s.name.into() })
+                    .map(|s| SubcategoryBody {
+                        slug: s.slug.into(),
+                        name: s.name.into(),
+                    })
                     .collect(),
             })
             .collect(),
@@ -52,11 +55,25 @@ pub async fn listings(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListingsQuery>,
 ) -> Result<Json<ListingPage>, ApiError> {
-    let (window, page, per_page) = Paging { page: q.page, per_page: q.per_page }.window()?;
-    let filter = crate::views::filter(q.category.as_deref(), q.subcategory.as_deref(), q.q.as_deref())?;
-    let filter = ListingFilter { provider_id: q.provider, ..filter };
+    let (window, page, per_page) = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .window()?;
+    let filter = crate::views::filter(
+        q.category.as_deref(),
+        q.subcategory.as_deref(),
+        q.q.as_deref(),
+    )?;
+    let filter = ListingFilter {
+        provider_id: q.provider,
+        ..filter
+    };
     let sort = ListingSort::parse(q.sort.as_deref().unwrap_or(""))?;
-    let found = state.store.public_listings(&filter, crate::views::sort_order(sort), window).await?;
+    let found = state
+        .store
+        .public_listings(&filter, crate::views::sort_order(sort), window)
+        .await?;
     Ok(Json(ListingPage {
         items: found.items.iter().filter_map(ListingBody::public).collect(),
         page,
@@ -81,7 +98,9 @@ pub async fn listing(
     let body = if manages {
         serde_json::to_value(ManagedListingBody::from(&listing))
     } else {
-        serde_json::to_value(ListingBody::public(&listing).ok_or_else(|| Failure::not_found("listing"))?)
+        serde_json::to_value(
+            ListingBody::public(&listing).ok_or_else(|| Failure::not_found("listing"))?,
+        )
     };
     Ok(Json(body.map_err(anyhow::Error::from)?))
 }
@@ -89,7 +108,10 @@ pub async fn listing(
 /// An approved provider's public profile.
 #[utoipa::path(get, path = "/api/v1/providers/{id}", tag = "catalog", params(("id" = i64, Path)),
     responses((status = 200, body = ProviderBody), (status = 404, body = ErrorBody)))]
-pub async fn provider(State(state): State<AppState>, IdPath(id): IdPath) -> Result<Json<ProviderBody>, ApiError> {
+pub async fn provider(
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+) -> Result<Json<ProviderBody>, ApiError> {
     match state.store.provider(id).await {
         Ok(p) if p.is_approved() => Ok(Json(ProviderBody::from(&p))),
         Ok(_) | Err(StoreError::NotFound) => Err(Failure::not_found("provider").into()),
@@ -112,4 +134,3 @@ pub async fn organization(
     let members = state.store.members(org.id).await?;
     Ok(Json(OrganizationBody::new(&org, &members)))
 }
-

@@ -183,7 +183,9 @@ impl From<&store::ListingVersion> for ListingContentBody {
                 amount_minor: v.price_minor,
                 currency: v.currency.clone(),
                 minimum_minutes: v.minimum_minutes,
-                display: model.map(|m| m.describe(currency)).unwrap_or_else(|| Money::new(v.price_minor, currency).to_string()),
+                display: model
+                    .map(|m| m.describe(currency))
+                    .unwrap_or_else(|| Money::new(v.price_minor, currency).to_string()),
             },
             session_minutes: v.session_minutes,
             group_size: v.group_size,

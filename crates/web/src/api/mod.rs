@@ -31,13 +31,25 @@ pub fn router() -> Router<AppState> {
         .route("/auth/token", post(accounts::token))
         .route("/me", get(accounts::me).patch(accounts::update_me))
         .route("/me/password", post(accounts::change_password))
-        .route("/me/tokens", get(accounts::tokens).post(accounts::create_token))
+        .route(
+            "/me/tokens",
+            get(accounts::tokens).post(accounts::create_token),
+        )
         .route("/me/tokens/{id}", delete(accounts::revoke_token))
         .route("/me/listings", get(provide::my_listings))
-        .route("/me/provider", get(provide::my_application).put(provide::apply))
+        .route(
+            "/me/provider",
+            get(provide::my_application).put(provide::apply),
+        )
         .route("/categories", get(catalog::categories))
-        .route("/listings", get(catalog::listings).post(provide::create_listing))
-        .route("/listings/{id}", get(catalog::listing).patch(provide::update_listing))
+        .route(
+            "/listings",
+            get(catalog::listings).post(provide::create_listing),
+        )
+        .route(
+            "/listings/{id}",
+            get(catalog::listing).patch(provide::update_listing),
+        )
         .route("/listings/{id}/submit", post(provide::submit_listing))
         .route("/listings/{id}/pause", post(provide::pause_listing))
         .route("/listings/{id}/unpause", post(provide::unpause_listing))
@@ -46,7 +58,10 @@ pub fn router() -> Router<AppState> {
         .route("/organizations/{slug}", get(catalog::organization))
         .route("/organizations/{slug}/members", post(provide::add_member))
         .route("/admin/providers", get(admin::applications))
-        .route("/admin/providers/{id}/approve", post(admin::approve_provider))
+        .route(
+            "/admin/providers/{id}/approve",
+            post(admin::approve_provider),
+        )
         .route("/admin/providers/{id}/reject", post(admin::reject_provider))
         .route("/admin/listings", get(admin::listings_in_review))
         .route("/admin/listings/{id}/approve", post(admin::approve_listing))
@@ -110,8 +125,12 @@ fn json_failure(r: JsonRejection) -> Failure {
         JsonRejection::MissingJsonContentType(_) => {
             Failure::BadRequest("send the body as JSON with Content-Type: application/json".into())
         }
-        JsonRejection::JsonSyntaxError(e) => Failure::BadRequest(format!("the body is not valid JSON: {}", e.body_text())),
-        JsonRejection::JsonDataError(e) => Failure::BadRequest(format!("the JSON does not match: {}", e.body_text())),
+        JsonRejection::JsonSyntaxError(e) => {
+            Failure::BadRequest(format!("the body is not valid JSON: {}", e.body_text()))
+        }
+        JsonRejection::JsonDataError(e) => {
+            Failure::BadRequest(format!("the JSON does not match: {}", e.body_text()))
+        }
         JsonRejection::BytesRejection(_) => Failure::BadRequest(format!(
             "the body could not be read; it must be at most {} bytes",
             crate::BODY_LIMIT_BYTES
@@ -144,14 +163,19 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError(Failure::BadRequest(e.body_text())))?;
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError(Failure::BadRequest(e.body_text())))?;
         raw.parse::<i64>()
             .ok()
             .filter(|id| *id > 0)
             .map(IdPath)
-            .ok_or_else(|| ApiError(Failure::NotFound(format!("{raw:?} is not an id; ids are positive integers"))))
+            .ok_or_else(|| {
+                ApiError(Failure::NotFound(format!(
+                    "{raw:?} is not an id; ids are positive integers"
+                )))
+            })
     }
 }
 
@@ -173,7 +197,10 @@ impl Paging {
             errors.push("page", format!("page {page} is not in 1..=100000"));
         }
         if per_page == 0 || per_page > PER_PAGE_MAX {
-            errors.push("per_page", format!("per_page {per_page} is not in 1..={PER_PAGE_MAX}"));
+            errors.push(
+                "per_page",
+                format!("per_page {per_page} is not in 1..={PER_PAGE_MAX}"),
+            );
         }
         if !errors.is_empty() {
             return Err(errors.into());

@@ -14,7 +14,10 @@ use onhand_core::provider::ApplicationInput;
 /// The caller's provider application and where it stands.
 #[utoipa::path(get, path = "/api/v1/me/provider", tag = "provide", security(("bearer" = [])),
     responses((status = 200, body = ProviderBody), (status = 404, body = ErrorBody)))]
-pub async fn my_application(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<ProviderBody>, ApiError> {
+pub async fn my_application(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<ProviderBody>, ApiError> {
     let p = actions::provider_of(&state, caller.0.id)
         .await?
         .ok_or_else(|| Failure::NotFound("you have not applied to become a provider".into()))?;
@@ -73,8 +76,12 @@ pub async fn create_listing(
         organization_slug: req.organization.clone(),
         delivered_by: req.delivered_by,
     };
-    let listing = actions::create_listing(&state, &caller.0, &req.input(), &owner, req.submit).await?;
-    Ok((StatusCode::CREATED, Json(ManagedListingBody::from(&listing))))
+    let listing =
+        actions::create_listing(&state, &caller.0, &req.input(), &owner, req.submit).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ManagedListingBody::from(&listing)),
+    ))
 }
 
 /// Replaces a listing's working copy. An approved version stays public until the edit is approved.
@@ -87,7 +94,10 @@ pub async fn update_listing(
     ApiJson(req): ApiJson<ListingRequest>,
 ) -> Result<Json<ManagedListingBody>, ApiError> {
     if req.organization.is_some() || req.delivered_by.is_some() {
-        return Err(Failure::BadRequest("organization and delivered_by can only be set when creating a listing".into()).into());
+        return Err(Failure::BadRequest(
+            "organization and delivered_by can only be set when creating a listing".into(),
+        )
+        .into());
     }
     let listing = actions::update_listing(&state, &caller.0, id, &req.input(), req.submit).await?;
     Ok(Json(ManagedListingBody::from(&listing)))
@@ -113,7 +123,9 @@ pub async fn pause_listing(
     caller: ApiCaller,
     IdPath(id): IdPath,
 ) -> Result<Json<ManagedListingBody>, ApiError> {
-    Ok(Json(ManagedListingBody::from(&actions::pause_listing(&state, &caller.0, id, true).await?)))
+    Ok(Json(ManagedListingBody::from(
+        &actions::pause_listing(&state, &caller.0, id, true).await?,
+    )))
 }
 
 /// Shows a paused listing again.
@@ -124,7 +136,9 @@ pub async fn unpause_listing(
     caller: ApiCaller,
     IdPath(id): IdPath,
 ) -> Result<Json<ManagedListingBody>, ApiError> {
-    Ok(Json(ManagedListingBody::from(&actions::pause_listing(&state, &caller.0, id, false).await?)))
+    Ok(Json(ManagedListingBody::from(
+        &actions::pause_listing(&state, &caller.0, id, false).await?,
+    )))
 }
 
 /// Creates an organization owned by the caller (an approved provider).
@@ -137,7 +151,10 @@ pub async fn create_organization(
 ) -> Result<(StatusCode, Json<OrganizationBody>), ApiError> {
     let org = actions::create_organization(&state, &caller.0, &req.name, &req.description).await?;
     let members = state.store.members(org.id).await?;
-    Ok((StatusCode::CREATED, Json(OrganizationBody::new(&org, &members))))
+    Ok((
+        StatusCode::CREATED,
+        Json(OrganizationBody::new(&org, &members)),
+    ))
 }
 
 /// Adds an approved provider to the caller's organization.

@@ -50,7 +50,11 @@ fn signed_in(cookie: axum::http::HeaderValue, to: &str) -> Response {
     r
 }
 
-pub async fn signup(State(state): State<AppState>, viewer: Viewer, form: RawForm) -> Result<Response, PageError> {
+pub async fn signup(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: RawForm,
+) -> Result<Response, PageError> {
     viewer.check_csrf(form.csrf())?;
     let result = actions::signup(
         &state,
@@ -97,7 +101,12 @@ pub async fn signin_form(viewer: Viewer, Query(q): Query<NextQuery>) -> Response
     if viewer.account.is_some() {
         return Redirect::to(safe_next(&q.next)).into_response();
     }
-    render(&Signin { chrome: Chrome::new(&viewer), error: String::new(), email: String::new(), next: q.next })
+    render(&Signin {
+        chrome: Chrome::new(&viewer),
+        error: String::new(),
+        email: String::new(),
+        next: q.next,
+    })
 }
 
 pub async fn signin(
@@ -119,6 +128,12 @@ pub async fn signin(
         }
         Err(f @ (Failure::Unauthorized(_) | Failure::Forbidden(_) | Failure::TooMany { .. })) => {
             let status = f.status_code();
+            let retry_after = match &f {
+                Failure::TooMany {
+                    retry_after_secs, ..
+                } => Some(*retry_after_secs),
+                _ => None,
+            };
             let mut r = render(&Signin {
                 chrome: Chrome::new(&viewer),
                 error: f.message(),
@@ -126,19 +141,27 @@ pub async fn signin(
                 next: form.get("next").to_string(),
             });
             *r.status_mut() = status;
+            if let Some(secs) = retry_after {
+                r.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            }
             Ok(r)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn signout(State(state): State<AppState>, viewer: Viewer, form: RawForm) -> Result<Response, PageError> {
+pub async fn signout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: RawForm,
+) -> Result<Response, PageError> {
     viewer.check_csrf(form.csrf())?;
     if let Some(hash) = viewer.session_hash() {
         state.store.delete_session(hash).await?;
     }
     let mut r = Redirect::to("/").into_response();
-    r.headers_mut().append(header::SET_COOKIE, clear_session_cookie(&state));
+    r.headers_mut()
+        .append(header::SET_COOKIE, clear_session_cookie(&state));
     Ok(r)
 }
 
@@ -167,7 +190,9 @@ pub struct Settings {
 
 fn day(t: jiff::Timestamp, tz: &str) -> String {
     let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    t.to_zoned_datetime(zone).strftime("%Y-%m-%d %H:%M").to_string()
+    t.to_zoned_datetime(zone)
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 async fn settings_page(
@@ -181,8 +206,18 @@ async fn settings_page(
     let account = viewer.require()?;
     let tokens = state.store.api_tokens(account.id).await?;
     let (name, tz, country, langs) = match form {
-        Some(f) => (f.get("display_name").to_string(), f.get("time_zone").to_string(), f.get("country").to_string(), f.all("languages")),
-        None => (account.display_name.clone(), account.time_zone.clone(), account.country.clone().unwrap_or_default(), account.languages.clone()),
+        Some(f) => (
+            f.get("display_name").to_string(),
+            f.get("time_zone").to_string(),
+            f.get("country").to_string(),
+            f.all("languages"),
+        ),
+        None => (
+            account.display_name.clone(),
+            account.time_zone.clone(),
+            account.country.clone().unwrap_or_default(),
+            account.languages.clone(),
+        ),
     };
     let page = Settings {
         chrome: Chrome::new(viewer),
@@ -198,47 +233,95 @@ async fn settings_page(
                 id: t.id,
                 name: t.name.clone(),
                 created: day(t.created_at, &account.time_zone),
-                last_used: t.last_used_at.map(|u| day(u, &account.time_zone)).unwrap_or_else(|| "never".into()),
+                last_used: t
+                    .last_used_at
+                    .map(|u| day(u, &account.time_zone))
+                    .unwrap_or_else(|| "never".into()),
                 revoked: t.revoked_at.is_some(),
             })
             .collect(),
         new_token,
         errors: FormErrors(errors.clone()),
     };
-    Ok(if errors.is_empty() { render(&page) } else { render_invalid(&page) })
+    Ok(if errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
 }
 
-pub async fn settings(State(state): State<AppState>, viewer: Viewer, Query(q): Query<NoticeQuery>) -> Result<Response, PageError> {
+pub async fn settings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
     settings_page(&state, &viewer, &q.notice, Invalid::default(), None, None).await
 }
 
-pub async fn save_profile(State(state): State<AppState>, viewer: Viewer, form: RawForm) -> Result<Response, PageError> {
+pub async fn save_profile(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: RawForm,
+) -> Result<Response, PageError> {
     let account = viewer.require()?;
     viewer.check_csrf(form.csrf())?;
-    match actions::update_profile(&state, account, form.get("display_name"), form.get("time_zone"), &form.all("languages"), form.get("country")).await {
+    match actions::update_profile(
+        &state,
+        account,
+        form.get("display_name"),
+        form.get("time_zone"),
+        &form.all("languages"),
+        form.get("country"),
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to("/settings?notice=profile-saved").into_response()),
-        Err(Failure::Invalid(errors)) => settings_page(&state, &viewer, "", errors, Some(&form), None).await,
+        Err(Failure::Invalid(errors)) => {
+            settings_page(&state, &viewer, "", errors, Some(&form), None).await
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn change_password(State(state): State<AppState>, viewer: Viewer, form: RawForm) -> Result<Response, PageError> {
+pub async fn change_password(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: RawForm,
+) -> Result<Response, PageError> {
     let account = viewer.require()?;
     viewer.check_csrf(form.csrf())?;
-    match actions::change_password(&state, account, form.get("current_password"), form.get("new_password"), viewer.session_hash()).await {
+    match actions::change_password(
+        &state,
+        account,
+        form.get("current_password"),
+        form.get("new_password"),
+        viewer.session_hash(),
+    )
+    .await
+    {
         Ok(()) => Ok(Redirect::to("/settings?notice=password-changed").into_response()),
-        Err(Failure::Invalid(errors)) => settings_page(&state, &viewer, "", errors, None, None).await,
+        Err(Failure::Invalid(errors)) => {
+            settings_page(&state, &viewer, "", errors, None, None).await
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn create_token(State(state): State<AppState>, viewer: Viewer, form: RawForm) -> Result<Response, PageError> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: RawForm,
+) -> Result<Response, PageError> {
     let account = viewer.require()?;
     viewer.check_csrf(form.csrf())?;
     match actions::create_api_token(&state, account, form.get("name")).await {
         // Shown on this response only; it is never stored or shown again.
-        Ok((_, secret)) => settings_page(&state, &viewer, "", Invalid::default(), None, Some(secret)).await,
-        Err(Failure::Invalid(errors)) => settings_page(&state, &viewer, "", errors, None, None).await,
+        Ok((_, secret)) => {
+            settings_page(&state, &viewer, "", Invalid::default(), None, Some(secret)).await
+        }
+        Err(Failure::Invalid(errors)) => {
+            settings_page(&state, &viewer, "", errors, None, None).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -46,9 +46,23 @@ fn when(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-async fn providers_page(state: &AppState, viewer: &Viewer, notice: &str, errors: Invalid) -> Result<Response, PageError> {
+async fn providers_page(
+    state: &AppState,
+    viewer: &Viewer,
+    notice: &str,
+    errors: Invalid,
+) -> Result<Response, PageError> {
     viewer.require_operator()?;
-    let found = state.store.provider_applications("submitted", Page { offset: 0, limit: i64::from(PER_PAGE) }).await?;
+    let found = state
+        .store
+        .provider_applications(
+            "submitted",
+            Page {
+                offset: 0,
+                limit: i64::from(PER_PAGE),
+            },
+        )
+        .await?;
     let mut apps = Vec::new();
     for p in &found.items {
         let account = state.store.account(p.account_id).await?;
@@ -75,10 +89,18 @@ async fn providers_page(state: &AppState, viewer: &Viewer, notice: &str, errors:
         apps,
         errors: FormErrors(errors.clone()),
     };
-    Ok(if errors.is_empty() { render(&page) } else { render_invalid(&page) })
+    Ok(if errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
 }
 
-pub async fn providers(State(state): State<AppState>, viewer: Viewer, Query(q): Query<NoticeQuery>) -> Result<Response, PageError> {
+pub async fn providers(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
     providers_page(&state, &viewer, &q.notice, Invalid::default()).await
 }
 
@@ -103,8 +125,20 @@ pub async fn decide_provider(
     let op = viewer.require_operator()?;
     viewer.check_csrf(form.csrf())?;
     let approve = approve_or_reject(&decision)?;
-    match actions::decide_provider(&state, op, parse_id(&id, "application")?, approve, Some(form.get("reason"))).await {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/providers?notice={}", if approve { "approved" } else { "rejected" })).into_response()),
+    match actions::decide_provider(
+        &state,
+        op,
+        parse_id(&id, "application")?,
+        approve,
+        Some(form.get("reason")),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/admin/providers?notice={}",
+            if approve { "approved" } else { "rejected" }
+        ))
+        .into_response()),
         Err(Failure::Invalid(errors)) => providers_page(&state, &viewer, "", errors).await,
         Err(e) => Err(e.into()),
     }
@@ -134,9 +168,20 @@ pub struct Listings {
     items: Vec<ReviewRow>,
 }
 
-async fn listings_page(state: &AppState, viewer: &Viewer, notice: &str, errors: Invalid) -> Result<Response, PageError> {
+async fn listings_page(
+    state: &AppState,
+    viewer: &Viewer,
+    notice: &str,
+    errors: Invalid,
+) -> Result<Response, PageError> {
     viewer.require_operator()?;
-    let found = state.store.listings_in_review(Page { offset: 0, limit: i64::from(PER_PAGE) }).await?;
+    let found = state
+        .store
+        .listings_in_review(Page {
+            offset: 0,
+            limit: i64::from(PER_PAGE),
+        })
+        .await?;
     let page = Listings {
         chrome: Chrome::new(viewer),
         notice: super::notice_text(notice).into(),
@@ -158,7 +203,9 @@ async fn listings_page(state: &AppState, viewer: &Viewer, notice: &str, errors: 
                     category: format!(
                         "{} › {}",
                         cat.map(|c| c.name).unwrap_or(""),
-                        cat.and_then(|c| c.subcategory(&v.subcategory)).map(|s| s.name).unwrap_or("")
+                        cat.and_then(|c| c.subcategory(&v.subcategory))
+                            .map(|s| s.name)
+                            .unwrap_or("")
                     ),
                     price: views::price_label(v),
                     facts: format!(
@@ -167,7 +214,11 @@ async fn listings_page(state: &AppState, viewer: &Viewer, notice: &str, errors: 
                         v.group_size,
                         views::language_names(&v.languages),
                         v.cancellation_policy,
-                        if v.tags.is_empty() { "none".to_string() } else { v.tags.join(", ") }
+                        if v.tags.is_empty() {
+                            "none".to_string()
+                        } else {
+                            v.tags.join(", ")
+                        }
                     ),
                     is_edit: l.published.is_some(),
                 }
@@ -175,10 +226,18 @@ async fn listings_page(state: &AppState, viewer: &Viewer, notice: &str, errors: 
             .collect(),
         errors: FormErrors(errors.clone()),
     };
-    Ok(if errors.is_empty() { render(&page) } else { render_invalid(&page) })
+    Ok(if errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
 }
 
-pub async fn listings(State(state): State<AppState>, viewer: Viewer, Query(q): Query<NoticeQuery>) -> Result<Response, PageError> {
+pub async fn listings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
     listings_page(&state, &viewer, &q.notice, Invalid::default()).await
 }
 
@@ -191,8 +250,20 @@ pub async fn decide_listing(
     let op = viewer.require_operator()?;
     viewer.check_csrf(form.csrf())?;
     let approve = approve_or_reject(&decision)?;
-    match actions::decide_listing(&state, op, parse_id(&id, "listing")?, approve, Some(form.get("reason"))).await {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/listings?notice={}", if approve { "approved" } else { "rejected" })).into_response()),
+    match actions::decide_listing(
+        &state,
+        op,
+        parse_id(&id, "listing")?,
+        approve,
+        Some(form.get("reason")),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/admin/listings?notice={}",
+            if approve { "approved" } else { "rejected" }
+        ))
+        .into_response()),
         Err(Failure::Invalid(errors)) => listings_page(&state, &viewer, "", errors).await,
         Err(e) => Err(e.into()),
     }
@@ -229,11 +300,22 @@ pub struct AccountsQuery {
     page: Option<String>,
 }
 
-async fn accounts_page(state: &AppState, viewer: &Viewer, q: AccountsQuery, errors: Invalid) -> Result<Response, PageError> {
+async fn accounts_page(
+    state: &AppState,
+    viewer: &Viewer,
+    q: AccountsQuery,
+    errors: Invalid,
+) -> Result<Response, PageError> {
     viewer.require_operator()?;
     let page: u32 = match q.page.as_deref().filter(|p| !p.is_empty()) {
         None => 1,
-        Some(p) => p.parse().ok().filter(|n| (1..=10_000).contains(n)).ok_or_else(|| Failure::BadRequest(format!("page {p:?} is not a number in 1..=10000")))?,
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| {
+                Failure::BadRequest(format!("page {p:?} is not a number in 1..=10000"))
+            })?,
     };
     if q.q.chars().count() > 200 {
         return Err(Failure::BadRequest("q must be at most 200 characters".into()).into());
@@ -241,9 +323,18 @@ async fn accounts_page(state: &AppState, viewer: &Viewer, q: AccountsQuery, erro
     let query = Some(q.q.trim()).filter(|s| !s.is_empty());
     let found = state
         .store
-        .accounts(query, Page { offset: i64::from(page - 1) * i64::from(PER_PAGE), limit: i64::from(PER_PAGE) })
+        .accounts(
+            query,
+            Page {
+                offset: i64::from(page - 1) * i64::from(PER_PAGE),
+                limit: i64::from(PER_PAGE),
+            },
+        )
         .await?;
-    let base = format!("/admin/accounts?q={}&", url::form_urlencoded::byte_serialize(q.q.as_bytes()).collect::<String>());
+    let base = format!(
+        "/admin/accounts?q={}&",
+        url::form_urlencoded::byte_serialize(q.q.as_bytes()).collect::<String>()
+    );
     let page = Accounts {
         chrome: Chrome::new(viewer),
         notice: super::notice_text(&q.notice).into(),
@@ -258,17 +349,27 @@ async fn accounts_page(state: &AppState, viewer: &Viewer, q: AccountsQuery, erro
                 email: a.email.clone(),
                 joined: a.created_at.strftime("%Y-%m-%d").to_string(),
                 is_operator: a.is_operator,
-                suspended_reason: a.suspended_at.map(|_| a.suspended_reason.clone().unwrap_or_default()),
+                suspended_reason: a
+                    .suspended_at
+                    .map(|_| a.suspended_reason.clone().unwrap_or_default()),
             })
             .collect(),
         pager: Pager::new(page, PER_PAGE, found.total, base),
         query: q.q,
         errors: FormErrors(errors.clone()),
     };
-    Ok(if errors.is_empty() { render(&page) } else { render_invalid(&page) })
+    Ok(if errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
 }
 
-pub async fn accounts(State(state): State<AppState>, viewer: Viewer, Query(q): Query<AccountsQuery>) -> Result<Response, PageError> {
+pub async fn accounts(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<AccountsQuery>,
+) -> Result<Response, PageError> {
     accounts_page(&state, &viewer, q, Invalid::default()).await
 }
 
@@ -282,13 +383,21 @@ pub async fn account_action(
     viewer.check_csrf(form.csrf())?;
     let id = parse_id(&id, "account")?;
     let result = match action.as_str() {
-        "suspend" => actions::suspend(&state, op, id, form.get("reason")).await.map(|_| "suspended"),
-        "unsuspend" => actions::unsuspend(&state, op, id).await.map(|_| "unsuspended"),
-        other => return Err(Failure::NotFound(format!("there is no account action {other:?}")).into()),
+        "suspend" => actions::suspend(&state, op, id, form.get("reason"))
+            .await
+            .map(|_| "suspended"),
+        "unsuspend" => actions::unsuspend(&state, op, id)
+            .await
+            .map(|_| "unsuspended"),
+        other => {
+            return Err(Failure::NotFound(format!("there is no account action {other:?}")).into());
+        }
     };
     match result {
         Ok(notice) => Ok(Redirect::to(&format!("/admin/accounts?notice={notice}")).into_response()),
-        Err(Failure::Invalid(errors)) => accounts_page(&state, &viewer, AccountsQuery::default(), errors).await,
+        Err(Failure::Invalid(errors)) => {
+            accounts_page(&state, &viewer, AccountsQuery::default(), errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -39,14 +39,36 @@ pub struct Home {
 
 pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
     let counts = state.store.public_counts_by_category().await?;
-    let shelf = Page { offset: 0, limit: SHELF };
+    let shelf = Page {
+        offset: 0,
+        limit: SHELF,
+    };
     let featured = state
         .store
-        .public_listings(&ListingFilter { featured_only: true, ..Default::default() }, SortOrder::Newest, shelf)
+        .public_listings(
+            &ListingFilter {
+                featured_only: true,
+                ..Default::default()
+            },
+            SortOrder::Newest,
+            shelf,
+        )
         .await?;
-    let newest = state.store.public_listings(&ListingFilter::default(), SortOrder::Newest, shelf).await?;
+    let newest = state
+        .store
+        .public_listings(&ListingFilter::default(), SortOrder::Newest, shelf)
+        .await?;
     let listing_total = counts.iter().map(|(_, n)| n).sum();
-    let providers = state.store.provider_applications("approved", Page { offset: 0, limit: 1 }).await?;
+    let providers = state
+        .store
+        .provider_applications(
+            "approved",
+            Page {
+                offset: 0,
+                limit: 1,
+            },
+        )
+        .await?;
     Ok(super::render(&Home {
         chrome: Chrome::new(&viewer),
         categories: CATEGORIES
@@ -55,7 +77,11 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
                 slug: c.slug,
                 name: c.name,
                 blurb: c.blurb,
-                count: counts.iter().find(|(s, _)| s == c.slug).map(|(_, n)| *n).unwrap_or(0),
+                count: counts
+                    .iter()
+                    .find(|(s, _)| s == c.slug)
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0),
             })
             .collect(),
         featured: featured.items.iter().map(Card::new).collect(),
@@ -99,7 +125,9 @@ fn page_number(raw: Option<&str>) -> Result<u32, Failure> {
             .parse::<u32>()
             .ok()
             .filter(|p| (1..=PAGE_MAX).contains(p))
-            .ok_or_else(|| Failure::BadRequest(format!("page {s:?} is not a number in 1..={PAGE_MAX}"))),
+            .ok_or_else(|| {
+                Failure::BadRequest(format!("page {s:?} is not a number in 1..={PAGE_MAX}"))
+            }),
     }
 }
 
@@ -120,28 +148,41 @@ async fn browse(
     let sort = ListingSort::parse(&q.sort).map_err(|e| Failure::BadRequest(e.to_string()))?;
     let filter: ListingFilter = views::filter(category.map(|c| c.slug), Some(&q.sub), Some(&q.q))
         .map_err(|f| match f {
-            Failure::Invalid(inv) => Failure::BadRequest(inv.to_string()),
-            other => other,
-        })?;
+        Failure::Invalid(inv) => Failure::BadRequest(inv.to_string()),
+        other => other,
+    })?;
     let found = state
         .store
         .public_listings(
             &filter,
             views::sort_order(sort),
-            Page { offset: i64::from(page - 1) * i64::from(PER_PAGE), limit: i64::from(PER_PAGE) },
+            Page {
+                offset: i64::from(page - 1) * i64::from(PER_PAGE),
+                limit: i64::from(PER_PAGE),
+            },
         )
         .await?;
     let (heading, blurb, action) = match category {
         Some(c) => {
             let sub_name = c.subcategory(&q.sub).map(|s| s.name);
             (
-                sub_name.map(|s| format!("{} · {s}", c.name)).unwrap_or_else(|| c.name.to_string()),
+                sub_name
+                    .map(|s| format!("{} · {s}", c.name))
+                    .unwrap_or_else(|| c.name.to_string()),
                 c.blurb.to_string(),
                 format!("/c/{}", c.slug),
             )
         }
-        None if q.q.trim().is_empty() => ("All helpouts".to_string(), String::new(), "/search".to_string()),
-        None => (format!("Results for “{}”", q.q.trim()), String::new(), "/search".to_string()),
+        None if q.q.trim().is_empty() => (
+            "All helpouts".to_string(),
+            String::new(),
+            "/search".to_string(),
+        ),
+        None => (
+            format!("Results for “{}”", q.q.trim()),
+            String::new(),
+            "/search".to_string(),
+        ),
     };
     let mut base = format!("{action}?sort={}&", sort.as_str());
     if !q.sub.is_empty() {
@@ -177,7 +218,8 @@ pub async fn category_page(
     Path(slug): Path<String>,
     Query(q): Query<BrowseQuery>,
 ) -> Result<Response, PageError> {
-    let c = category(&slug).ok_or_else(|| Failure::NotFound(format!("there is no category called {slug:?}")))?;
+    let c = category(&slug)
+        .ok_or_else(|| Failure::NotFound(format!("there is no category called {slug:?}")))?;
     browse(&state, &viewer, Some(c), q).await
 }
 
@@ -237,7 +279,11 @@ pub async fn listing(
         Some(a) => actions::may_manage(&state, a, &l).await? || a.is_operator,
         None => false,
     };
-    let v = if manages { &l.working } else { l.published.as_ref().unwrap_or(&l.working) };
+    let v = if manages {
+        &l.working
+    } else {
+        l.published.as_ref().unwrap_or(&l.working)
+    };
     let status_note = (!l.is_public || l.review_status != "approved").then(|| {
         let state_text = match (l.is_public, l.paused) {
             (true, _) => "The public sees the approved version.",
@@ -252,20 +298,33 @@ pub async fn listing(
     let provider = state.store.provider(l.provider_id).await?;
     let cat = category(&v.category);
     let currency = Currency::parse(&v.currency).unwrap_or_else(|_| Currency::usd());
-    let policy = CancellationPolicy::parse(&v.cancellation_policy).unwrap_or(CancellationPolicy::Moderate);
+    let policy =
+        CancellationPolicy::parse(&v.cancellation_policy).unwrap_or(CancellationPolicy::Moderate);
     Ok(super::render(&ListingPage {
         chrome: Chrome::new(&viewer),
         l: ListingView {
             title: v.title.clone(),
-            paragraphs: v.description.split("\n").map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect(),
+            paragraphs: v
+                .description
+                .split("\n")
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(String::from)
+                .collect(),
             category_slug: v.category.clone(),
             category_name: cat.map(|c| c.name).unwrap_or("").to_string(),
             subcategory_slug: v.subcategory.clone(),
-            subcategory_name: cat.and_then(|c| c.subcategory(&v.subcategory)).map(|s| s.name).unwrap_or("").to_string(),
+            subcategory_name: cat
+                .and_then(|c| c.subcategory(&v.subcategory))
+                .map(|s| s.name)
+                .unwrap_or("")
+                .to_string(),
             tags: v.tags.clone(),
             languages: views::language_names(&v.languages),
             intro_video_url: v.intro_video_url.clone(),
-            price_display: views::price_model(v).map(|m| m.describe(currency)).unwrap_or_default(),
+            price_display: views::price_model(v)
+                .map(|m| m.describe(currency))
+                .unwrap_or_default(),
             is_free: v.price_model == "free",
             session_minutes: v.session_minutes,
             group_size: v.group_size,
@@ -317,7 +376,17 @@ pub async fn provider(
     };
     let listings = state
         .store
-        .public_listings(&ListingFilter { provider_id: Some(id), ..Default::default() }, SortOrder::Newest, Page { offset: 0, limit: 60 })
+        .public_listings(
+            &ListingFilter {
+                provider_id: Some(id),
+                ..Default::default()
+            },
+            SortOrder::Newest,
+            Page {
+                offset: 0,
+                limit: 60,
+            },
+        )
         .await?;
     Ok(super::render(&ProviderPage {
         chrome: Chrome::new(&viewer),
@@ -354,7 +423,17 @@ pub async fn organization(
     };
     let listings = state
         .store
-        .public_listings(&ListingFilter { organization_id: Some(org.id), ..Default::default() }, SortOrder::Newest, Page { offset: 0, limit: 60 })
+        .public_listings(
+            &ListingFilter {
+                organization_id: Some(org.id),
+                ..Default::default()
+            },
+            SortOrder::Newest,
+            Page {
+                offset: 0,
+                limit: 60,
+            },
+        )
         .await?;
     Ok(super::render(&OrgPage {
         chrome: Chrome::new(&viewer),

@@ -63,7 +63,17 @@ async fn dashboard_page(
     let provider = actions::provider_of(state, account.id).await?;
     let approved = provider.as_ref().is_some_and(Provider::is_approved);
     let listings = if approved {
-        state.store.listings_managed_by(account.id, Page { offset: 0, limit: DASHBOARD_LISTINGS }).await?.items
+        state
+            .store
+            .listings_managed_by(
+                account.id,
+                Page {
+                    offset: 0,
+                    limit: DASHBOARD_LISTINGS,
+                },
+            )
+            .await?
+            .items
     } else {
         Vec::new()
     };
@@ -80,7 +90,10 @@ async fn dashboard_page(
                 title: l.working.title.clone(),
                 price: views::price_label(&l.working),
                 status: l.review_status.clone(),
-                reason: l.review_reason.clone().filter(|_| l.review_status == "rejected"),
+                reason: l
+                    .review_reason
+                    .clone()
+                    .filter(|_| l.review_status == "rejected"),
                 organization: l.organization_name.clone(),
                 provider_name: l.provider_name.clone(),
                 is_public: l.is_public,
@@ -91,16 +104,30 @@ async fn dashboard_page(
             .collect(),
         orgs: orgs
             .iter()
-            .map(|o| OrgRow { slug: o.slug.clone(), name: o.name.clone(), is_owner: o.owner_id == account.id })
+            .map(|o| OrgRow {
+                slug: o.slug.clone(),
+                name: o.name.clone(),
+                is_owner: o.owner_id == account.id,
+            })
             .collect(),
         org_name: form.map(|f| f.get("name").to_string()).unwrap_or_default(),
-        org_description: form.map(|f| f.get("description").to_string()).unwrap_or_default(),
+        org_description: form
+            .map(|f| f.get("description").to_string())
+            .unwrap_or_default(),
         errors: FormErrors(errors.clone()),
     };
-    Ok(if errors.is_empty() { render(&page) } else { render_invalid(&page) })
+    Ok(if errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
 }
 
-pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Query(q): Query<NoticeQuery>) -> Result<Response, PageError> {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
     dashboard_page(&state, &viewer, &q.notice, Invalid::default(), None).await
 }
 
@@ -126,7 +153,10 @@ pub struct Apply {
     langs: Vec<Choice>,
 }
 
-pub async fn apply_form(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+pub async fn apply_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
     let account = viewer.require()?;
     let existing = actions::provider_of(&state, account.id).await?;
     let page = match &existing {
@@ -168,7 +198,11 @@ pub async fn apply_form(State(state): State<AppState>, viewer: Viewer) -> Result
     Ok(render(&page))
 }
 
-pub async fn apply(State(state): State<AppState>, viewer: Viewer, form: RawForm) -> Result<Response, PageError> {
+pub async fn apply(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: RawForm,
+) -> Result<Response, PageError> {
     let account = viewer.require()?;
     viewer.check_csrf(form.csrf())?;
     let input = ApplicationInput {
@@ -280,7 +314,11 @@ fn state_of(l: &Listing) -> FormState {
             description: v.description.clone(),
             tags: v.tags.join(", "),
             price_model: v.price_model.clone(),
-            price: if v.price_model == "free" { String::new() } else { Money::new(v.price_minor, currency).plain() },
+            price: if v.price_model == "free" {
+                String::new()
+            } else {
+                Money::new(v.price_minor, currency).plain()
+            },
             minimum_minutes: v.minimum_minutes.map(|m| m.to_string()).unwrap_or_default(),
             session_minutes: v.session_minutes.to_string(),
             group_size: v.group_size.to_string(),
@@ -320,7 +358,11 @@ async fn listing_form_page(
                     .iter()
                     .map(|sub| {
                         let value = format!("{}/{}", c.slug, sub.slug);
-                        Choice { checked: value == s.category, label: format!("{} — {}", c.name, sub.name), value }
+                        Choice {
+                            checked: value == s.category,
+                            label: format!("{} — {}", c.name, sub.name),
+                            value,
+                        }
                     })
                     .collect(),
             })
@@ -329,26 +371,44 @@ async fn listing_form_page(
         policies: ["flexible", "moderate", "strict"]
             .iter()
             .map(|p| {
-                let policy = onhand_core::catalog::CancellationPolicy::parse(p).expect("known policy names");
-                Choice { value: p.to_string(), label: format!("{} — {}", capitalize(p), policy.summary()), checked: *p == s.policy }
+                let policy =
+                    onhand_core::catalog::CancellationPolicy::parse(p).expect("known policy names");
+                Choice {
+                    value: p.to_string(),
+                    label: format!("{} — {}", capitalize(p), policy.summary()),
+                    checked: *p == s.policy,
+                }
             })
             .collect(),
         orgs: orgs
             .iter()
-            .map(|o| Choice { value: o.slug.clone(), label: o.name.clone(), checked: o.slug == s.organization })
+            .map(|o| Choice {
+                value: o.slug.clone(),
+                label: o.name.clone(),
+                checked: o.slug == s.organization,
+            })
             .collect(),
         f: s.f,
         errors: FormErrors(errors.clone()),
     };
-    Ok(if errors.is_empty() { render(&page) } else { render_invalid(&page) })
+    Ok(if errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
 }
 
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
-pub async fn new_listing_form(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+pub async fn new_listing_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
     let account = viewer.require()?;
     let blank = FormState {
         f: ListingFields {
@@ -374,7 +434,10 @@ pub async fn new_listing_form(State(state): State<AppState>, viewer: Viewer) -> 
 /// next to the field, rather than a rejected request.
 fn listing_input(form: &RawForm, currency: Currency) -> Result<ListingInput, Invalid> {
     let mut errors = Invalid::default();
-    let (category, subcategory) = form.get("category").split_once('/').unwrap_or((form.get("category"), ""));
+    let (category, subcategory) = form
+        .get("category")
+        .split_once('/')
+        .unwrap_or((form.get("category"), ""));
     let number = |errors: &mut Invalid, field: &'static str, name: &str| -> Option<u32> {
         let raw = form.get(name).trim();
         if raw.is_empty() {
@@ -391,7 +454,11 @@ fn listing_input(form: &RawForm, currency: Currency) -> Result<ListingInput, Inv
     let session_minutes = number(&mut errors, "session_minutes", "session_minutes");
     let group_size = number(&mut errors, "group_size", "group_size");
     let price_model = form.get("price_model").to_string();
-    let minimum_minutes = if price_model == "per_minute" { number(&mut errors, "minimum_minutes", "minimum_minutes") } else { None };
+    let minimum_minutes = if price_model == "per_minute" {
+        number(&mut errors, "minimum_minutes", "minimum_minutes")
+    } else {
+        None
+    };
     let price_minor = if price_model == "free" || form.get("price").trim().is_empty() {
         None
     } else {
@@ -402,7 +469,12 @@ fn listing_input(form: &RawForm, currency: Currency) -> Result<ListingInput, Inv
         description: form.get("description").into(),
         category: category.into(),
         subcategory: subcategory.into(),
-        tags: form.get("tags").split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect(),
+        tags: form
+            .get("tags")
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
         languages: form.all("languages"),
         intro_video_url: Some(form.get("intro_video_url").to_string()),
         price_model,
@@ -413,27 +485,29 @@ fn listing_input(form: &RawForm, currency: Currency) -> Result<ListingInput, Inv
         cancellation_policy: form.get("cancellation_policy").into(),
     };
     // Report the typing errors together with the content rules.
-    match onhand_core::catalog::ListingContent::parse(&input) {
-        Err(Invalid(more)) => {
-            for e in more {
-                if errors.message_for(e.field).is_none() {
-                    errors.0.push(e);
-                }
+    if let Err(Invalid(more)) = onhand_core::catalog::ListingContent::parse(&input) {
+        for e in more {
+            if errors.message_for(e.field).is_none() {
+                errors.0.push(e);
             }
         }
-        Ok(_) => {}
     }
     errors.finish(|| input)
 }
 
-pub async fn create_listing(State(state): State<AppState>, viewer: Viewer, form: RawForm) -> Result<Response, PageError> {
+pub async fn create_listing(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: RawForm,
+) -> Result<Response, PageError> {
     let account = viewer.require()?;
     viewer.check_csrf(form.csrf())?;
     let submit = form.get("intent") != "draft";
     let result = match listing_input(&form, state.config.currency) {
         Ok(input) => {
             let owner = ListingOwner {
-                organization_slug: Some(form.get("organization").to_string()).filter(|s| !s.is_empty()),
+                organization_slug: Some(form.get("organization").to_string())
+                    .filter(|s| !s.is_empty()),
                 delivered_by: None,
             };
             actions::create_listing(&state, account, &input, &owner, submit).await
@@ -441,8 +515,15 @@ pub async fn create_listing(State(state): State<AppState>, viewer: Viewer, form:
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(_) => Ok(Redirect::to(if submit { "/dashboard?notice=listing-submitted" } else { "/dashboard?notice=listing-saved" }).into_response()),
-        Err(Failure::Invalid(errors)) => listing_form_page(&state, &viewer, None, form_state(&form), errors).await,
+        Ok(_) => Ok(Redirect::to(if submit {
+            "/dashboard?notice=listing-submitted"
+        } else {
+            "/dashboard?notice=listing-saved"
+        })
+        .into_response()),
+        Err(Failure::Invalid(errors)) => {
+            listing_form_page(&state, &viewer, None, form_state(&form), errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -451,10 +532,21 @@ fn listing_id(raw: &str) -> Result<i64, Failure> {
     raw.parse().map_err(|_| Failure::not_found("listing"))
 }
 
-pub async fn edit_listing_form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
+pub async fn edit_listing_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     let account = viewer.require()?;
     let listing = actions::managed_listing(&state, account, listing_id(&id)?).await?;
-    listing_form_page(&state, &viewer, Some(&listing), state_of(&listing), Invalid::default()).await
+    listing_form_page(
+        &state,
+        &viewer,
+        Some(&listing),
+        state_of(&listing),
+        Invalid::default(),
+    )
+    .await
 }
 
 pub async fn update_listing(
@@ -472,8 +564,15 @@ pub async fn update_listing(
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(_) => Ok(Redirect::to(if submit { "/dashboard?notice=listing-submitted" } else { "/dashboard?notice=listing-saved" }).into_response()),
-        Err(Failure::Invalid(errors)) => listing_form_page(&state, &viewer, Some(&listing), form_state(&form), errors).await,
+        Ok(_) => Ok(Redirect::to(if submit {
+            "/dashboard?notice=listing-submitted"
+        } else {
+            "/dashboard?notice=listing-saved"
+        })
+        .into_response()),
+        Err(Failure::Invalid(errors)) => {
+            listing_form_page(&state, &viewer, Some(&listing), form_state(&form), errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -500,17 +599,27 @@ pub async fn listing_action(
             actions::pause_listing(&state, account, id, false).await?;
             "listing-unpaused"
         }
-        other => return Err(Failure::NotFound(format!("there is no listing action {other:?}")).into()),
+        other => {
+            return Err(Failure::NotFound(format!("there is no listing action {other:?}")).into());
+        }
     };
     Ok(Redirect::to(&format!("/dashboard?notice={notice}")).into_response())
 }
 
-pub async fn create_organization(State(state): State<AppState>, viewer: Viewer, form: RawForm) -> Result<Response, PageError> {
+pub async fn create_organization(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: RawForm,
+) -> Result<Response, PageError> {
     let account = viewer.require()?;
     viewer.check_csrf(form.csrf())?;
-    match actions::create_organization(&state, account, form.get("name"), form.get("description")).await {
+    match actions::create_organization(&state, account, form.get("name"), form.get("description"))
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/dashboard?notice=org-created").into_response()),
-        Err(Failure::Invalid(errors)) => dashboard_page(&state, &viewer, "", errors, Some(&form)).await,
+        Err(Failure::Invalid(errors)) => {
+            dashboard_page(&state, &viewer, "", errors, Some(&form)).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -37,28 +37,77 @@ pub fn router() -> Router<AppState> {
         .route("/settings/tokens", post(account::create_token))
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
         .route("/dashboard", get(dashboard::dashboard))
-        .route("/dashboard/apply", get(dashboard::apply_form).post(dashboard::apply))
-        .route("/dashboard/listings/new", get(dashboard::new_listing_form).post(dashboard::create_listing))
-        .route("/dashboard/listings/{id}/edit", get(dashboard::edit_listing_form).post(dashboard::update_listing))
-        .route("/dashboard/listings/{id}/{action}", post(dashboard::listing_action))
+        .route(
+            "/dashboard/apply",
+            get(dashboard::apply_form).post(dashboard::apply),
+        )
+        .route(
+            "/dashboard/listings/new",
+            get(dashboard::new_listing_form).post(dashboard::create_listing),
+        )
+        .route(
+            "/dashboard/listings/{id}/edit",
+            get(dashboard::edit_listing_form).post(dashboard::update_listing),
+        )
+        .route(
+            "/dashboard/listings/{id}/{action}",
+            post(dashboard::listing_action),
+        )
         .route("/dashboard/orgs", post(dashboard::create_organization))
-        .route("/dashboard/orgs/{slug}/members", post(dashboard::add_member))
-        .route("/admin", get(|| async { axum::response::Redirect::to("/admin/providers") }))
+        .route(
+            "/dashboard/orgs/{slug}/members",
+            post(dashboard::add_member),
+        )
+        .route(
+            "/admin",
+            get(|| async { axum::response::Redirect::to("/admin/providers") }),
+        )
         .route("/admin/providers", get(admin::providers))
-        .route("/admin/providers/{id}/{decision}", post(admin::decide_provider))
+        .route(
+            "/admin/providers/{id}/{decision}",
+            post(admin::decide_provider),
+        )
         .route("/admin/listings", get(admin::listings))
-        .route("/admin/listings/{id}/{decision}", post(admin::decide_listing))
+        .route(
+            "/admin/listings/{id}/{decision}",
+            post(admin::decide_listing),
+        )
         .route("/admin/accounts", get(admin::accounts))
         .route("/admin/accounts/{id}/{action}", post(admin::account_action))
-        .route("/static/onhand.css", get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/onhand.css")) }))
-        .route("/static/onhand.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/onhand.js")) }))
-        .route("/static/favicon.svg", get(|| async { asset("image/svg+xml", include_str!("../../static/favicon.svg")) }))
-        .route("/favicon.ico", get(|| async { axum::response::Redirect::permanent("/static/favicon.svg") }))
+        .route(
+            "/static/onhand.css",
+            get(|| async {
+                asset(
+                    "text/css; charset=utf-8",
+                    include_str!("../../static/onhand.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/onhand.js",
+            get(|| async {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../../static/onhand.js"),
+                )
+            }),
+        )
+        .route(
+            "/static/favicon.svg",
+            get(|| async { asset("image/svg+xml", include_str!("../../static/favicon.svg")) }),
+        )
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent("/static/favicon.svg") }),
+        )
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
-        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         body,
     )
         .into_response()
@@ -70,7 +119,11 @@ pub fn render(t: &impl Template) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = ?e, "template failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, "something went wrong on our side").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "something went wrong on our side",
+            )
+                .into_response()
         }
     }
 }
@@ -130,12 +183,19 @@ impl<S: Send + Sync> FromRequest<S> for RawForm {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         if !is_form {
-            return Err(Failure::BadRequest("send this form as application/x-www-form-urlencoded".into()).into());
+            return Err(Failure::BadRequest(
+                "send this form as application/x-www-form-urlencoded".into(),
+            )
+            .into());
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| Failure::BadRequest(format!("the form is larger than {} bytes", crate::BODY_LIMIT_BYTES)))?;
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&bytes).into_owned().collect();
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            Failure::BadRequest(format!(
+                "the form is larger than {} bytes",
+                crate::BODY_LIMIT_BYTES
+            ))
+        })?;
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(&bytes).into_owned().collect();
         if pairs.len() > 500 {
             return Err(Failure::BadRequest("the form has more than 500 fields".into()).into());
         }
@@ -177,7 +237,11 @@ pub fn language_choices(selected: &[String]) -> Vec<Choice> {
         .iter()
         .map(|l| Choice {
             value: l.code.to_string(),
-            label: if l.native == l.name { l.name.to_string() } else { format!("{} ({})", l.name, l.native) },
+            label: if l.native == l.name {
+                l.name.to_string()
+            } else {
+                format!("{} ({})", l.name, l.native)
+            },
             checked: selected.iter().any(|s| s == l.code),
         })
         .collect()
@@ -203,7 +267,11 @@ pub fn zone_choices(selected: &str) -> Vec<Choice> {
     names
         .into_iter()
         .filter(|n| n.contains('/') || n == "UTC")
-        .map(|n| Choice { checked: n == selected, label: String::new(), value: n })
+        .map(|n| Choice {
+            checked: n == selected,
+            label: String::new(),
+            value: n,
+        })
         .collect()
 }
 

@@ -1,0 +1,228 @@
+//! Starting an app for one test, and the clients and steps tests share.
+
+use onhand_store::{NewAccount, Store};
+use onhand_web::{Application, Config};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub api: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = Store::open_sqlite(dir.path())
+        .await
+        .expect("the store opens");
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Config::default()
+    };
+    tweak(&mut config);
+    let app = Application::build(config, store.clone())
+        .await
+        .expect("the app binds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.serve(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base,
+        store,
+        api: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        let mut req = self.api.post(self.url(path)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let body = res.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.api.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let body = res.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.send(reqwest::Method::GET, path, token, None).await
+    }
+
+    /// Signs up over the API and returns a bearer token.
+    pub async fn user(&self, email: &str, name: &str) -> String {
+        let (status, body) = self
+            .post_json("/api/v1/auth/signup", None, json!({"email": email, "password": PASSWORD, "display_name": name, "time_zone": "Europe/Paris"}))
+            .await;
+        assert_eq!(status, 201, "signup {email}: {body}");
+        self.token(email).await
+    }
+
+    pub async fn token(&self, email: &str) -> String {
+        let (status, body) = self
+            .post_json(
+                "/api/v1/auth/token",
+                None,
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 201, "token {email}: {body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    /// An operator account, made the way `onhand admin create` makes one.
+    pub async fn operator(&self, email: &str) -> String {
+        let hash = onhand_web::auth::hash_password(PASSWORD).await.unwrap();
+        self.store
+            .create_account(
+                &NewAccount {
+                    email,
+                    password_hash: &hash,
+                    display_name: "Olivia Operator",
+                    time_zone: "UTC",
+                    languages: &[],
+                    country: None,
+                    is_operator: true,
+                },
+                jiff::Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        self.token(email).await
+    }
+
+    /// A new account that applied as a provider and was approved by `operator`.
+    pub async fn provider(&self, email: &str, name: &str, operator: &str) -> (String, i64) {
+        let token = self.user(email, name).await;
+        let (status, body) = self
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/me/provider",
+                Some(&token),
+                Some(application()),
+            )
+            .await;
+        assert_eq!(status, 200, "apply: {body}");
+        let id = body["account_id"].as_i64().unwrap();
+        let (status, body) = self
+            .post_json(
+                &format!("/api/v1/admin/providers/{id}/approve"),
+                Some(operator),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "approve: {body}");
+        (token, id)
+    }
+
+    /// Creates a listing, submits it, and has `operator` approve it.
+    pub async fn live_listing(&self, provider: &str, operator: &str, title: &str) -> i64 {
+        let mut body = listing();
+        body["title"] = json!(title);
+        body["submit"] = json!(true);
+        let (status, created) = self
+            .post_json("/api/v1/listings", Some(provider), body)
+            .await;
+        assert_eq!(status, 201, "create listing: {created}");
+        let id = created["id"].as_i64().unwrap();
+        let (status, body) = self
+            .post_json(
+                &format!("/api/v1/admin/listings/{id}/approve"),
+                Some(operator),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "approve listing: {body}");
+        id
+    }
+
+    pub async fn counts(&self) -> Vec<(String, i64)> {
+        self.store.row_counts().await.unwrap()
+    }
+}
+
+pub fn application() -> Value {
+    json!({
+        "headline": "Guitar teacher for adult beginners",
+        "bio": "I have taught guitar to adults for fifteen years, in person and online, from first chords to fingerstyle.",
+        "languages": ["en", "fr"],
+        "time_zone": "Europe/Paris",
+        "country": "FR",
+        "experience": "Fifteen years of teaching; conservatory diploma."
+    })
+}
+
+pub fn listing() -> Value {
+    json!({
+        "title": "Your first three guitar chords",
+        "description": "In thirty minutes you will play G, C and D cleanly and switch between them in time with a simple strumming pattern.",
+        "category": "art-music",
+        "subcategory": "guitar",
+        "tags": ["guitar", "beginners"],
+        "languages": ["en"],
+        "price_model": "fixed",
+        "price_minor": 2500,
+        "session_minutes": 30,
+        "group_size": 1,
+        "cancellation_policy": "moderate"
+    })
+}
+
+/// The value of the first `name="csrf"` hidden field in an HTML page.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("the page has a CSRF field") + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_string()
+}

@@ -1,0 +1,332 @@
+//! A table of malformed requests: each gets a 4xx that names the problem, never a 5xx,
+//! and none of them writes anything.
+
+use crate::common::*;
+use serde_json::json;
+
+struct Case {
+    method: &'static str,
+    path: String,
+    token: Option<String>,
+    content_type: &'static str,
+    body: String,
+}
+
+fn case(
+    method: &'static str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &'static str,
+    body: impl Into<String>,
+) -> Case {
+    Case {
+        method,
+        path: path.to_string(),
+        token: token.map(str::to_string),
+        content_type,
+        body: body.into(),
+    }
+}
+
+const JSON: &str = "application/json";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn listing_with(key: &str, value: serde_json::Value) -> String {
+    let mut l = listing();
+    l[key] = value;
+    l.to_string()
+}
+
+fn signup_with(key: &str, value: serde_json::Value) -> String {
+    let mut s = json!({"email": "new@example.com", "password": PASSWORD, "display_name": "New"});
+    s[key] = value;
+    s.to_string()
+}
+
+#[tokio::test]
+async fn malformed_requests_get_a_4xx_and_write_nothing() {
+    let app = spawn_app().await;
+    let op = app.operator("op@example.com").await;
+    let (gus, _) = app.provider("gus@example.com", "Gus", &op).await;
+    let buyer = app.user("bea@example.com", "Bea").await;
+    let listing_id = app
+        .live_listing(&gus, &op, "Guitar chords for beginners")
+        .await;
+    let (op, gus, buyer) = (Some(op.as_str()), Some(gus.as_str()), Some(buyer.as_str()));
+
+    let cases = vec![
+        case("POST", "/api/v1/auth/signup", None, "text/plain", "x"),
+        case("POST", "/api/v1/auth/signup", None, JSON, "{"),
+        case("POST", "/api/v1/auth/signup", None, JSON, "[1, 2]"),
+        case(
+            "POST",
+            "/api/v1/auth/signup",
+            None,
+            JSON,
+            r#"{"email": "a@b.co", "display_name": "A"}"#,
+        ),
+        case(
+            "POST",
+            "/api/v1/auth/signup",
+            None,
+            JSON,
+            signup_with("password", json!(12345678901_u64)),
+        ),
+        case(
+            "POST",
+            "/api/v1/auth/signup",
+            None,
+            JSON,
+            signup_with("is_operator", json!(true)),
+        ),
+        case(
+            "POST",
+            "/api/v1/auth/signup",
+            None,
+            JSON,
+            signup_with("email", json!("nope")),
+        ),
+        case(
+            "POST",
+            "/api/v1/auth/signup",
+            None,
+            JSON,
+            signup_with("password", json!("short")),
+        ),
+        case(
+            "POST",
+            "/api/v1/auth/signup",
+            None,
+            JSON,
+            signup_with("display_name", json!("x".repeat(500))),
+        ),
+        case(
+            "POST",
+            "/api/v1/auth/signup",
+            None,
+            JSON,
+            signup_with("display_name", json!("nul\u{0}byte")),
+        ),
+        case(
+            "POST",
+            "/api/v1/auth/signup",
+            None,
+            JSON,
+            signup_with("display_name", json!("y".repeat(70_000))),
+        ),
+        case(
+            "POST",
+            "/api/v1/auth/token",
+            None,
+            JSON,
+            json!({"email": "gus@example.com", "password": "wrong password"}).to_string(),
+        ),
+        case(
+            "POST",
+            "/api/v1/auth/token",
+            None,
+            JSON,
+            json!({"email": "nobody@example.com", "password": PASSWORD}).to_string(),
+        ),
+        case("GET", "/api/v1/me", None, JSON, ""),
+        case("GET", "/api/v1/me", Some("Basic abc"), JSON, ""),
+        case(
+            "POST",
+            "/api/v1/listings",
+            buyer,
+            JSON,
+            listing().to_string(),
+        ),
+        case(
+            "POST",
+            "/api/v1/listings",
+            gus,
+            JSON,
+            listing_with("price_model", json!("barter")),
+        ),
+        case(
+            "POST",
+            "/api/v1/listings",
+            gus,
+            JSON,
+            listing_with("price_minor", json!(-500)),
+        ),
+        case(
+            "POST",
+            "/api/v1/listings",
+            gus,
+            JSON,
+            listing_with("session_minutes", json!(-5)),
+        ),
+        case(
+            "POST",
+            "/api/v1/listings",
+            gus,
+            JSON,
+            listing_with("group_size", json!(0)),
+        ),
+        case(
+            "POST",
+            "/api/v1/listings",
+            gus,
+            JSON,
+            listing_with("category", json!("astrology")),
+        ),
+        case(
+            "POST",
+            "/api/v1/listings",
+            gus,
+            JSON,
+            listing_with("title", json!("Call me: 555 123 4567")),
+        ),
+        case(
+            "POST",
+            "/api/v1/listings",
+            gus,
+            JSON,
+            listing_with("languages", json!(["klingon"])),
+        ),
+        case(
+            "POST",
+            "/api/v1/listings",
+            gus,
+            JSON,
+            listing_with("intro_video_url", json!("javascript:alert(1)")),
+        ),
+        case(
+            "POST",
+            "/api/v1/listings",
+            gus,
+            JSON,
+            listing_with(
+                "tags",
+                json!(["a1", "b2", "c3", "d4", "e5", "f6", "g7", "h8", "i9"]),
+            ),
+        ),
+        case(
+            "POST",
+            "/api/v1/listings",
+            gus,
+            JSON,
+            listing_with("organization", json!("no-such-org")),
+        ),
+        case(
+            "PATCH",
+            "/api/v1/listings/abc",
+            gus,
+            JSON,
+            listing().to_string(),
+        ),
+        case(
+            "PATCH",
+            "/api/v1/listings/999999",
+            gus,
+            JSON,
+            listing().to_string(),
+        ),
+        case(
+            "PATCH",
+            &format!("/api/v1/listings/{listing_id}"),
+            buyer,
+            JSON,
+            listing().to_string(),
+        ),
+        case("POST", "/api/v1/listings/-1/submit", gus, JSON, ""),
+        case("GET", "/api/v1/listings?page=0", None, JSON, ""),
+        case("GET", "/api/v1/listings?per_page=abc", None, JSON, ""),
+        case("GET", "/api/v1/listings?category=nope", None, JSON, ""),
+        case("GET", "/api/v1/listings?sort=random", None, JSON, ""),
+        case("GET", "/api/v1/listings?unknown=1", None, JSON, ""),
+        case("POST", "/api/v1/admin/providers/1/approve", gus, JSON, ""),
+        case(
+            "POST",
+            "/api/v1/admin/accounts/999/suspend",
+            op,
+            JSON,
+            json!({"reason": "No such account here."}).to_string(),
+        ),
+        case(
+            "POST",
+            "/api/v1/organizations",
+            gus,
+            JSON,
+            json!({"name": "!!!", "description": "Symbols only name."}).to_string(),
+        ),
+        case("PUT", "/api/v1/me/provider", buyer, JSON, {
+            let mut a = application();
+            a["country"] = json!("Narnia");
+            a.to_string()
+        }),
+        case(
+            "POST",
+            "/api/v1/me/tokens",
+            buyer,
+            JSON,
+            json!({"name": ""}).to_string(),
+        ),
+        case("GET", "/api/v1/nope", None, JSON, ""),
+        case("DELETE", "/api/v1/listings", gus, JSON, ""),
+        case(
+            "POST",
+            "/signup",
+            None,
+            FORM,
+            format!("display_name=M&email=m%40example.com&password={PASSWORD}"),
+        ),
+        case(
+            "POST",
+            "/signin",
+            None,
+            JSON,
+            json!({"email": "gus@example.com"}).to_string(),
+        ),
+        case("GET", "/c/astrology", None, FORM, ""),
+        case("GET", "/c/art-music?page=abc", None, FORM, ""),
+        case("GET", "/c/art-music?sort=cheapest", None, FORM, ""),
+        case("GET", "/listings/abc", None, FORM, ""),
+        case("GET", "/providers/999999", None, FORM, ""),
+    ];
+    assert!(cases.len() >= 30);
+
+    let before = app.counts().await;
+    for c in &cases {
+        let mut req = app
+            .api
+            .request(c.method.parse().unwrap(), app.url(&c.path))
+            .header("content-type", c.content_type)
+            .body(c.body.clone());
+        if let Some(t) = &c.token {
+            req = if t.starts_with("Basic") {
+                req.header("authorization", t)
+            } else {
+                req.bearer_auth(t)
+            };
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let is_api = c.path.starts_with("/api/");
+        let text = res.text().await.unwrap();
+        assert!(
+            (400..500).contains(&status),
+            "{} {} answered {status}: {text}",
+            c.method,
+            c.path
+        );
+        if is_api && status != 405 {
+            let body: serde_json::Value = serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("{} {}: not JSON: {text}", c.method, c.path));
+            let message = body["error"]["message"].as_str().unwrap_or("");
+            assert!(
+                !message.is_empty(),
+                "{} {}: the error names the problem: {text}",
+                c.method,
+                c.path
+            );
+        }
+    }
+    assert_eq!(
+        app.counts().await,
+        before,
+        "no malformed request wrote anything"
+    );
+}
