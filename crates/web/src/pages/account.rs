@@ -177,6 +177,7 @@ pub struct TokenRow {
 #[template(path = "settings.html")]
 pub struct Settings {
     chrome: Chrome,
+    lang_legend: &'static str,
     notice: String,
     errors: FormErrors,
     display_name: String,
@@ -221,6 +222,7 @@ async fn settings_page(
     };
     let page = Settings {
         chrome: Chrome::new(viewer),
+        lang_legend: "Languages you speak",
         notice: super::notice_text(notice).to_string(),
         display_name: name,
         zones: super::zone_choices(&tz),

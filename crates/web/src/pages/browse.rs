@@ -245,6 +245,7 @@ pub struct ListingView {
     pub languages: String,
     pub intro_video_url: Option<String>,
     pub price_display: String,
+    pub currency: String,
     pub is_free: bool,
     pub session_minutes: i64,
     pub group_size: i64,
@@ -325,6 +326,7 @@ pub async fn listing(
             price_display: views::price_model(v)
                 .map(|m| m.describe(currency))
                 .unwrap_or_default(),
+            currency: currency.code.to_string(),
             is_free: v.price_model == "free",
             session_minutes: v.session_minutes,
             group_size: v.group_size,

@@ -145,6 +145,7 @@ pub struct ApplicationFields {
 #[template(path = "apply.html")]
 pub struct Apply {
     chrome: Chrome,
+    lang_legend: &'static str,
     errors: FormErrors,
     reapply: bool,
     f: ApplicationFields,
@@ -162,6 +163,7 @@ pub async fn apply_form(
     let page = match &existing {
         Some(p) => Apply {
             chrome: Chrome::new(&viewer),
+            lang_legend: "Languages you speak",
             errors: FormErrors::default(),
             reapply: true,
             f: ApplicationFields {
@@ -179,6 +181,7 @@ pub async fn apply_form(
         },
         None => Apply {
             chrome: Chrome::new(&viewer),
+            lang_legend: "Languages you speak",
             errors: FormErrors::default(),
             reapply: false,
             f: ApplicationFields {
@@ -222,6 +225,7 @@ pub async fn apply(
             let existing = actions::provider_of(&state, account.id).await?;
             Ok(render_invalid(&Apply {
                 chrome: Chrome::new(&viewer),
+                lang_legend: "Languages you speak",
                 errors: FormErrors(errors),
                 reapply: existing.is_some(),
                 zones: super::zone_choices(&input.time_zone),
@@ -264,6 +268,7 @@ pub struct ChoiceGroup {
 #[template(path = "listing_form.html")]
 pub struct ListingForm {
     chrome: Chrome,
+    lang_legend: &'static str,
     errors: FormErrors,
     listing_id: Option<i64>,
     live: bool,
@@ -274,6 +279,8 @@ pub struct ListingForm {
     langs: Vec<Choice>,
     policies: Vec<Choice>,
     orgs: Vec<Choice>,
+    /// Members of organizations the viewer owns, who may deliver its listings.
+    members: Vec<Choice>,
 }
 
 /// The state of a listing form: what was typed plus the chosen options.
@@ -283,6 +290,7 @@ struct FormState {
     languages: Vec<String>,
     policy: String,
     organization: String,
+    delivered_by: String,
 }
 
 fn form_state(form: &RawForm) -> FormState {
@@ -302,6 +310,7 @@ fn form_state(form: &RawForm) -> FormState {
         languages: form.all("languages"),
         policy: form.get("cancellation_policy").into(),
         organization: form.get("organization").into(),
+        delivered_by: form.get("delivered_by").into(),
     }
 }
 
@@ -328,6 +337,7 @@ fn state_of(l: &Listing) -> FormState {
         languages: v.languages.clone(),
         policy: v.cancellation_policy.clone(),
         organization: l.organization_slug.clone().unwrap_or_default(),
+        delivered_by: l.provider_id.to_string(),
     }
 }
 
@@ -340,8 +350,23 @@ async fn listing_form_page(
 ) -> Result<Response, PageError> {
     let account = viewer.require()?;
     let orgs = state.store.organizations_of(account.id).await?;
+    let mut members = Vec::new();
+    for o in orgs.iter().filter(|o| o.owner_id == account.id) {
+        for m in state.store.members(o.id).await? {
+            if m.account_id != account.id {
+                let value = m.account_id.to_string();
+                members.push(Choice {
+                    checked: value == s.delivered_by,
+                    label: format!("{} ({})", m.display_name, o.name),
+                    value,
+                });
+            }
+        }
+    }
     let page = ListingForm {
+        members,
         chrome: Chrome::new(viewer),
+        lang_legend: "Languages the session is held in",
         listing_id: listing.map(|l| l.id),
         live: listing.is_some_and(|l| l.published.is_some()),
         action: match listing {
@@ -426,6 +451,7 @@ pub async fn new_listing_form(
         languages: account.languages.clone(),
         policy: "moderate".into(),
         organization: String::new(),
+        delivered_by: String::new(),
     };
     listing_form_page(&state, &viewer, None, blank, Invalid::default()).await
 }

@@ -73,22 +73,48 @@ async fn browser() -> Option<(Driver, Client)> {
     panic!("chromedriver did not answer on port {port}");
 }
 
+/// Finds an element, retrying while a navigation replaces the page.
+async fn find(c: &Client, css: &str) -> fantoccini::elements::Element {
+    let mut last = None;
+    for _ in 0..50 {
+        match c.find(Locator::Css(css)).await {
+            Ok(el) => return el,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: {last:?}");
+}
+
 async fn fill(c: &Client, css: &str, text: &str) {
-    let el = c
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
-    el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
+    for _ in 0..20 {
+        let el = find(c, css).await;
+        if el.clear().await.is_ok() && el.send_keys(text).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not type into {css}");
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
+    for _ in 0..20 {
+        if find(c, css).await.click().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not click {css}");
+}
+
+async fn select(c: &Client, css: &str, value: &str) {
+    for _ in 0..20 {
+        if find(c, css).await.select_by_value(value).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not select {value} in {css}");
 }
 
 async fn sign_in(c: &Client, app: &TestApp, email: &str) {
@@ -96,6 +122,11 @@ async fn sign_in(c: &Client, app: &TestApp, email: &str) {
     fill(c, "#email", email).await;
     fill(c, "#password", PASSWORD).await;
     click(c, "form[action='/signin'] button[type=submit]").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form[action='/signout']"))
+        .await
+        .expect("signed in");
 }
 
 async fn sign_out(c: &Client) {
@@ -107,13 +138,27 @@ async fn sign_out(c: &Client) {
         .expect("signed out");
 }
 
+/// Waits until the page's main content shows `text` (a click's navigation may still be
+/// under way when the click returns).
+async fn wait_text(c: &Client, text: &str) {
+    for _ in 0..100 {
+        if body_text(c).await.contains(text) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the page never showed {text:?}; it shows:\n{}",
+        body_text(c).await
+    );
+}
+
+/// The text of the page's main content, or nothing while a navigation replaces it.
 async fn body_text(c: &Client) -> String {
-    c.find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    match c.find(Locator::Css("main")).await {
+        Ok(main) => main.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 #[tokio::test]
@@ -131,7 +176,7 @@ async fn newcomer_becomes_a_provider_and_is_found() {
     fill(&c, "#email", "paula@example.com").await;
     fill(&c, "#password", PASSWORD).await;
     click(&c, "form[action='/signup'] button[type=submit]").await;
-    assert!(body_text(&c).await.contains("Welcome to Onhand"));
+    wait_text(&c, "Welcome to Onhand").await;
 
     // Apply as a provider.
     click(&c, "a[href='/dashboard/apply']").await;
@@ -155,63 +200,41 @@ async fn newcomer_becomes_a_provider_and_is_found() {
     .await;
     click(&c, "input[name=languages][value=pt]").await;
     click(&c, "input[name=languages][value=en]").await;
-    c.find(Locator::Css("#country"))
-        .await
-        .unwrap()
-        .select_by_value("PT")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#time_zone"))
-        .await
-        .unwrap()
-        .select_by_value("Europe/Lisbon")
-        .await
-        .unwrap();
+    select(&c, "#country", "PT").await;
+    select(&c, "#time_zone", "Europe/Lisbon").await;
     click(&c, "form[action='/dashboard/apply'] button[type=submit]").await;
-    assert!(
-        body_text(&c).await.contains("Application sent"),
-        "{}",
-        body_text(&c).await
-    );
+    wait_text(&c, "Application sent").await;
 
     // The operator approves the application.
     sign_out(&c).await;
     sign_in(&c, &app, "op@example.com").await;
     c.goto(&app.url("/admin/providers")).await.unwrap();
-    assert!(body_text(&c).await.contains("Paula Pereira"));
+    wait_text(&c, "Paula Pereira").await;
     click(&c, "form[action$='/approve'] button").await;
-    assert!(body_text(&c).await.contains("Approved"));
+    wait_text(&c, "Approved").await;
     sign_out(&c).await;
 
     // The new provider lists a helpout and submits it.
     sign_in(&c, &app, "paula@example.com").await;
-    assert!(body_text(&c).await.contains("approved provider"));
+    wait_text(&c, "approved provider").await;
     click(&c, "a[href='/dashboard/listings/new']").await;
     fill(&c, "#title", "Survival Portuguese for your trip to Lisbon").await;
     fill(&c, "#description", "Learn the phrases you need for cafés, trams and markets, and practise them in short role plays.").await;
-    c.find(Locator::Css("#category"))
-        .await
-        .unwrap()
-        .select_by_value("education-careers/languages")
-        .await
-        .unwrap();
+    select(&c, "#category", "education-careers/languages").await;
     fill(&c, "#tags", "portuguese, travel").await;
     click(&c, "input[name=languages][value=pt]").await;
     fill(&c, "#price", "18.50").await;
     fill(&c, "#session_minutes", "45").await;
     click(&c, "button[value=submit]").await;
-    assert!(
-        body_text(&c).await.contains("Sent for review"),
-        "{}",
-        body_text(&c).await
-    );
+    wait_text(&c, "Sent for review").await;
     sign_out(&c).await;
 
     // The operator approves the listing.
     sign_in(&c, &app, "op@example.com").await;
     c.goto(&app.url("/admin/listings")).await.unwrap();
-    assert!(body_text(&c).await.contains("Survival Portuguese"));
+    wait_text(&c, "Survival Portuguese").await;
     click(&c, "form[action$='/approve'] button").await;
+    wait_text(&c, "Approved.").await;
     sign_out(&c).await;
 
     // Anyone finds it on its category page.
@@ -223,7 +246,7 @@ async fn newcomer_becomes_a_provider_and_is_found() {
     );
     assert!(text.contains("$18.50"), "{text}");
     click(&c, "a.card-link").await;
-    assert!(body_text(&c).await.contains("$18.50 per session"));
+    wait_text(&c, "$18.50 per session").await;
 
     c.goto(&app.url("/")).await.unwrap();
     let png = c.screenshot().await.unwrap();
