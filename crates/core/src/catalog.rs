@@ -256,12 +256,14 @@ impl CancellationPolicy {
 
     pub fn summary(&self) -> &'static str {
         match self {
-            CancellationPolicy::Flexible => "Free cancellation up to 2 hours before the session.",
+            CancellationPolicy::Flexible => {
+                "Free cancellation up to 1 hour before; a quarter of the price (or two minutes) after that."
+            }
             CancellationPolicy::Moderate => {
-                "Free cancellation up to 24 hours before; half the price after that."
+                "Free cancellation up to 24 hours before; half the price (or five minutes) after that."
             }
             CancellationPolicy::Strict => {
-                "Free cancellation up to 72 hours before; the full price after that."
+                "Free cancellation up to 72 hours before; the full price (or the minimum minutes) after that."
             }
         }
     }

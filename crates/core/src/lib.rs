@@ -4,6 +4,7 @@
 //! nothing of HTTP, SQL or async; callers pass time and data in.
 
 pub mod account;
+pub mod booking;
 pub mod catalog;
 pub mod contact;
 pub mod invalid;
@@ -11,5 +12,6 @@ pub mod locale;
 pub mod money;
 pub mod org;
 pub mod provider;
+pub mod schedule;
 
 pub use invalid::{FieldError, Invalid};

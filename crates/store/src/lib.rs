@@ -6,11 +6,13 @@
 //! Architecture invariant: the store never reads the clock; every write takes `now`.
 
 mod accounts;
+mod bookings;
 mod listings;
 pub mod model;
 mod orgs;
 mod providers;
 
+pub use bookings::{BookError, default_weekly};
 pub use model::*;
 
 use sqlx::SqlitePool;

@@ -183,3 +183,45 @@ pub struct QueueCounts {
     pub providers_pending: i64,
     pub listings_pending: i64,
 }
+
+/// What booking a slot needs: who, when, and the listing terms to snapshot.
+#[derive(Debug, Clone)]
+pub struct NewBooking<'a> {
+    pub listing_id: i64,
+    pub provider_id: i64,
+    pub buyer_id: i64,
+    pub start: Timestamp,
+    pub seats: u32,
+    pub session_minutes: u32,
+    pub group_size: u32,
+    pub title: &'a str,
+    pub price_model: &'a str,
+    pub price_minor: i64,
+    pub minimum_minutes: Option<i64>,
+    pub currency: &'a str,
+    pub cancellation_policy: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booking {
+    pub id: i64,
+    pub listing_id: i64,
+    pub provider_id: i64,
+    pub provider_name: String,
+    pub buyer_id: i64,
+    pub buyer_name: String,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub seats: u32,
+    pub state: onhand_core::booking::BookingState,
+    pub title: String,
+    pub price_model: String,
+    pub price_minor: i64,
+    pub minimum_minutes: Option<i64>,
+    pub currency: String,
+    pub cancellation_policy: String,
+    pub cancel_reason: Option<String>,
+    pub cancel_fee_minor: Option<i64>,
+    pub rescheduled_to: Option<i64>,
+    pub created_at: Timestamp,
+}

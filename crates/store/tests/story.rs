@@ -404,3 +404,145 @@ async fn api_tokens_are_found_by_hash_and_revoked_once() {
         ));
     }
 }
+
+fn monday_ten() -> Timestamp {
+    // A Monday, 10:00 in Vienna (UTC+1 in winter), inside the default 09:00-17:00 hours.
+    "2026-02-02T09:00:00Z".parse().unwrap()
+}
+
+fn booking_for<'a>(
+    listing_id: i64,
+    provider_id: i64,
+    buyer_id: i64,
+    start: Timestamp,
+    group_size: u32,
+) -> onhand_store::NewBooking<'a> {
+    onhand_store::NewBooking {
+        listing_id,
+        provider_id,
+        buyer_id,
+        start,
+        seats: 1,
+        session_minutes: 45,
+        group_size,
+        title: "Piano",
+        price_model: "fixed",
+        price_minor: 3000,
+        minimum_minutes: None,
+        currency: "USD",
+        cancellation_policy: "moderate",
+    }
+}
+
+#[tokio::test]
+async fn a_slot_is_sold_once_and_seats_never_go_negative() {
+    for b in backends().await {
+        let s = &b.store;
+        let p = approved_provider(s, "pia@example.com").await;
+        let one = live(s, p, "One-to-one lesson", 3000, t0()).await;
+        let group = live(s, p, "Group class", 1500, t0()).await;
+        let mut buyers = Vec::new();
+        for i in 0..64 {
+            buyers.push(account(s, &format!("buyer{i}@example.com")).await);
+        }
+        let now: Timestamp = "2026-01-20T00:00:00Z".parse().unwrap();
+        for (listing, group_size, winners) in [(one, 1, 1), (group, 5, 5)] {
+            let start =
+                monday_ten() + SignedDuration::from_hours(if listing == one { 0 } else { 3 });
+            let mut tasks = Vec::new();
+            for buyer in &buyers {
+                let (s, buyer) = (s.clone(), *buyer);
+                tasks.push(tokio::spawn(async move {
+                    s.book(&booking_for(listing, p, buyer, start, group_size), now)
+                        .await
+                }));
+            }
+            let mut ok = 0;
+            for t in tasks {
+                match t.await.unwrap() {
+                    Ok(_) => ok += 1,
+                    Err(onhand_store::BookError::SlotGone) => {}
+                    Err(e) => panic!("{}: {e:?}", b.name),
+                }
+            }
+            assert_eq!(ok, winners, "{}: listing {listing}", b.name);
+        }
+        // The provider's other listing cannot take the same hour.
+        let clash = s
+            .book(&booking_for(group, p, buyers[0], monday_ten(), 5), now)
+            .await;
+        assert!(
+            matches!(clash, Err(onhand_store::BookError::SlotGone)),
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn bookings_move_through_the_state_machine_once() {
+    use onhand_core::booking::{BookingEvent, BookingState, Party};
+    for b in backends().await {
+        let s = &b.store;
+        let p = approved_provider(s, "pia@example.com").await;
+        let listing = live(s, p, "One-to-one lesson", 3000, t0()).await;
+        let buyer = account(s, "bea@example.com").await;
+        let now: Timestamp = "2026-01-20T00:00:00Z".parse().unwrap();
+        let first = s
+            .book(&booking_for(listing, p, buyer, monday_ten(), 1), now)
+            .await
+            .unwrap();
+        assert_eq!(first.state, BookingState::Confirmed);
+        assert_eq!(first.price_minor, 3000, "the price is snapshotted");
+
+        let later = monday_ten() + SignedDuration::from_hours(2);
+        let moved = s
+            .reschedule(first.id, &booking_for(listing, p, buyer, later, 1), now)
+            .await
+            .unwrap();
+        assert_eq!(moved.start, later);
+        let old = s.booking(first.id).await.unwrap();
+        assert_eq!(
+            (old.state, old.rescheduled_to),
+            (BookingState::Rescheduled, Some(moved.id)),
+            "{}",
+            b.name
+        );
+        // The old time is free again.
+        s.book(
+            &booking_for(
+                listing,
+                p,
+                account(s, "cid@example.com").await,
+                monday_ten(),
+                1,
+            ),
+            now,
+        )
+        .await
+        .unwrap();
+
+        let cancelled = s
+            .transition_booking(
+                moved.id,
+                BookingEvent::Cancel(Party::Buyer),
+                Some("ill"),
+                Some(0),
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(cancelled.state, BookingState::CancelledByBuyer);
+        assert_eq!(cancelled.cancel_reason.as_deref(), Some("ill"));
+        assert!(matches!(
+            s.transition_booking(moved.id, BookingEvent::Start, None, None, now)
+                .await,
+            Err(StoreError::WrongState(_))
+        ));
+        assert!(matches!(
+            s.reschedule(moved.id, &booking_for(listing, p, buyer, later, 1), now)
+                .await,
+            Err(onhand_store::BookError::Store(StoreError::WrongState(_)))
+        ));
+    }
+}

@@ -1,0 +1,377 @@
+//! Availability and bookings. A slot is sold once: the check and the insert run in one
+//! write transaction (`BEGIN IMMEDIATE`), so no other writer can slip in between.
+
+use crate::model::{Booking, NewBooking, Page, Paged};
+use crate::{Result, Store, StoreError, ms, ts};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use onhand_core::booking::{BookingEvent, BookingState};
+use onhand_core::schedule::{Availability, Busy, DateOverride, SlotQuery, Span, is_bookable};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+/// Availability as stored: spans as JSON, the zone by name.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredOverride {
+    date: String,
+    spans: Vec<Span>,
+}
+
+const BOOKING_COLUMNS: &str = "b.id, b.listing_id, b.provider_id, b.buyer_id, b.start_ms, b.end_ms, b.seats, b.state, \
+     b.title, b.price_model, b.price_minor, b.minimum_minutes, b.currency, b.cancellation_policy, b.cancel_reason, \
+     b.cancel_fee_minor, b.rescheduled_to, b.created_at_ms, pa.display_name AS provider_name, ba.display_name AS buyer_name";
+
+const BOOKING_FROM: &str = "FROM bookings b JOIN accounts pa ON pa.id = b.provider_id JOIN accounts ba ON ba.id = b.buyer_id";
+
+fn booking(row: &SqliteRow) -> Booking {
+    Booking {
+        id: row.get("id"),
+        listing_id: row.get("listing_id"),
+        provider_id: row.get("provider_id"),
+        provider_name: row.get("provider_name"),
+        buyer_id: row.get("buyer_id"),
+        buyer_name: row.get("buyer_name"),
+        start: ts(row.get("start_ms")),
+        end: ts(row.get("end_ms")),
+        seats: row.get::<i64, _>("seats") as u32,
+        state: BookingState::parse(row.get("state")).unwrap_or(BookingState::Confirmed),
+        title: row.get("title"),
+        price_model: row.get("price_model"),
+        price_minor: row.get("price_minor"),
+        minimum_minutes: row.get("minimum_minutes"),
+        currency: row.get("currency"),
+        cancellation_policy: row.get("cancellation_policy"),
+        cancel_reason: row.get("cancel_reason"),
+        cancel_fee_minor: row.get("cancel_fee_minor"),
+        rescheduled_to: row.get("rescheduled_to"),
+        created_at: ts(row.get("created_at_ms")),
+    }
+}
+
+/// Why a booking could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum BookError {
+    /// The slot is taken, outside the hours, too soon or too far ahead.
+    #[error("that time is no longer available")]
+    SlotGone,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for BookError {
+    fn from(e: sqlx::Error) -> Self {
+        BookError::Store(e.into())
+    }
+}
+
+/// The weekly hours a provider starts with: weekdays 09:00–17:00.
+pub fn default_weekly() -> [Vec<Span>; 7] {
+    let day = vec![Span {
+        start_min: 9 * 60,
+        end_min: 17 * 60,
+    }];
+    [
+        day.clone(),
+        day.clone(),
+        day.clone(),
+        day.clone(),
+        day,
+        vec![],
+        vec![],
+    ]
+}
+
+impl Store {
+    /// The provider's availability, or the default hours in their zone if never set.
+    pub async fn availability(&self, provider_id: i64) -> Result<Availability> {
+        let mut conn = self.pool.acquire().await?;
+        load_availability(&mut conn, provider_id).await
+    }
+
+    pub async fn set_availability(
+        &self,
+        provider_id: i64,
+        a: &Availability,
+        now: Timestamp,
+    ) -> Result<()> {
+        let weekly = serde_json::to_string(&a.weekly).expect("spans serialize");
+        let overrides: Vec<StoredOverride> = a
+            .overrides
+            .iter()
+            .map(|o| StoredOverride {
+                date: o.date.to_string(),
+                spans: o.spans.clone(),
+            })
+            .collect();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO availability (provider_id, weekly, overrides, buffer_before_min, buffer_after_min, notice_min, horizon_days, step_min, updated_at_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO UPDATE SET weekly = excluded.weekly, \
+             overrides = excluded.overrides, buffer_before_min = excluded.buffer_before_min, buffer_after_min = excluded.buffer_after_min, \
+             notice_min = excluded.notice_min, horizon_days = excluded.horizon_days, step_min = excluded.step_min, updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(provider_id)
+        .bind(weekly)
+        .bind(serde_json::to_string(&overrides).expect("overrides serialize"))
+        .bind(i64::from(a.buffer_before_min))
+        .bind(i64::from(a.buffer_after_min))
+        .bind(i64::from(a.notice_min))
+        .bind(i64::from(a.horizon_days))
+        .bind(i64::from(a.step_min))
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        // The zone lives with the provider profile, so hours and profile never disagree.
+        sqlx::query("UPDATE providers SET time_zone = ? WHERE account_id = ?")
+            .bind(a.time_zone.iana_name().unwrap_or("UTC"))
+            .bind(provider_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The provider's bookings that hold time between `from` and `to`.
+    pub async fn busy(
+        &self,
+        provider_id: i64,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Busy>> {
+        let mut conn = self.pool.acquire().await?;
+        load_busy(&mut conn, provider_id, from, to).await
+    }
+
+    /// Books `new.start` if, inside this write transaction, it is still a free slot with
+    /// enough seats. Exactly one of any number of racing requests for the last seat wins.
+    pub async fn book(&self, new: &NewBooking<'_>, now: Timestamp) -> Result<Booking, BookError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let booking_id = insert_if_free(&mut tx, new, now).await?;
+        tx.commit().await?;
+        Ok(self.booking(booking_id).await?)
+    }
+
+    /// Moves a confirmed booking to `start`: the old one becomes `rescheduled`, pointing
+    /// at the new one, in one transaction.
+    pub async fn reschedule(
+        &self,
+        old_id: i64,
+        new: &NewBooking<'_>,
+        now: Timestamp,
+    ) -> Result<Booking, BookError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let state: String = sqlx::query_scalar("SELECT state FROM bookings WHERE id = ?")
+            .bind(old_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let current = BookingState::parse(&state).unwrap_or(BookingState::Completed);
+        current
+            .apply(BookingEvent::Reschedule)
+            .map_err(|e| StoreError::WrongState(e.to_string()))?;
+        // The old booking stops holding its time first, so the new time may overlap it.
+        sqlx::query("UPDATE bookings SET state = 'rescheduled', updated_at_ms = ? WHERE id = ?")
+            .bind(ms(now))
+            .bind(old_id)
+            .execute(&mut *tx)
+            .await?;
+        let new_id = insert_if_free(&mut tx, new, now).await?;
+        sqlx::query("UPDATE bookings SET rescheduled_to = ? WHERE id = ?")
+            .bind(new_id)
+            .bind(old_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(self.booking(new_id).await?)
+    }
+
+    pub async fn booking(&self, id: i64) -> Result<Booking> {
+        let row = sqlx::query(crate::dynamic(format!(
+            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.id = ?"
+        )))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(booking(&row))
+    }
+
+    /// Bookings where `account_id` is the buyer or the provider, soonest first.
+    pub async fn bookings_of(&self, account_id: i64, page: Page) -> Result<Paged<Booking>> {
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM bookings WHERE buyer_id = ?1 OR provider_id = ?1",
+        )
+        .bind(account_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let rows = sqlx::query(crate::dynamic(format!(
+            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.buyer_id = ?1 OR b.provider_id = ?1 ORDER BY b.start_ms, b.id LIMIT ?2 OFFSET ?3"
+        )))
+        .bind(account_id)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Paged {
+            items: rows.iter().map(booking).collect(),
+            total,
+        })
+    }
+
+    /// Applies a state-machine event, exactly once: the update only lands if the state
+    /// is still the one the transition was computed from.
+    pub async fn transition_booking(
+        &self,
+        id: i64,
+        event: BookingEvent,
+        reason: Option<&str>,
+        fee_minor: Option<i64>,
+        now: Timestamp,
+    ) -> Result<Booking> {
+        let current = self.booking(id).await?;
+        let next = current
+            .state
+            .apply(event)
+            .map_err(|e| StoreError::WrongState(e.to_string()))?;
+        let done = sqlx::query(
+            "UPDATE bookings SET state = ?, cancel_reason = COALESCE(?, cancel_reason), \
+             cancel_fee_minor = COALESCE(?, cancel_fee_minor), updated_at_ms = ? WHERE id = ? AND state = ?",
+        )
+        .bind(next.as_str())
+        .bind(reason)
+        .bind(fee_minor)
+        .bind(ms(now))
+        .bind(id)
+        .bind(current.state.as_str())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::WrongState(
+                "the booking changed meanwhile; reload and try again".into(),
+            ));
+        }
+        self.booking(id).await
+    }
+}
+
+async fn load_availability(
+    conn: &mut sqlx::SqliteConnection,
+    provider_id: i64,
+) -> Result<Availability> {
+    let zone: Option<String> =
+        sqlx::query_scalar("SELECT time_zone FROM providers WHERE account_id = ?")
+            .bind(provider_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let time_zone = TimeZone::get(zone.as_deref().unwrap_or("UTC")).unwrap_or(TimeZone::UTC);
+    let row = sqlx::query(
+        "SELECT weekly, overrides, buffer_before_min, buffer_after_min, notice_min, horizon_days, step_min FROM availability WHERE provider_id = ?",
+    )
+    .bind(provider_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(Availability {
+            time_zone,
+            weekly: default_weekly(),
+            overrides: Vec::new(),
+            buffer_before_min: 0,
+            buffer_after_min: 10,
+            notice_min: 12 * 60,
+            horizon_days: 60,
+            step_min: 30,
+        });
+    };
+    let weekly: [Vec<Span>; 7] =
+        serde_json::from_str(row.get("weekly")).unwrap_or_else(|_| default_weekly());
+    let stored: Vec<StoredOverride> =
+        serde_json::from_str(row.get("overrides")).unwrap_or_default();
+    Ok(Availability {
+        time_zone,
+        weekly,
+        overrides: stored
+            .into_iter()
+            .filter_map(|o| {
+                Some(DateOverride {
+                    date: o.date.parse().ok()?,
+                    spans: o.spans,
+                })
+            })
+            .collect(),
+        buffer_before_min: row.get::<i64, _>("buffer_before_min") as u16,
+        buffer_after_min: row.get::<i64, _>("buffer_after_min") as u16,
+        notice_min: row.get::<i64, _>("notice_min") as u32,
+        horizon_days: row.get::<i64, _>("horizon_days") as u16,
+        step_min: row.get::<i64, _>("step_min") as u16,
+    })
+}
+
+/// Bookings that hold time and touch `[from, to)`, widened by a day for buffers.
+async fn load_busy(
+    conn: &mut sqlx::SqliteConnection,
+    provider_id: i64,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Busy>> {
+    let day = 24 * 3600 * 1000;
+    let rows = sqlx::query(
+        "SELECT listing_id, start_ms, end_ms, seats FROM bookings \
+         WHERE provider_id = ? AND state IN ('confirmed', 'in_progress') AND end_ms > ? AND start_ms < ?",
+    )
+    .bind(provider_id)
+    .bind(ms(from) - day)
+    .bind(ms(to) + day)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Busy {
+            listing_id: r.get("listing_id"),
+            start: ts(r.get("start_ms")),
+            end: ts(r.get("end_ms")),
+            seats: r.get::<i64, _>("seats") as u32,
+        })
+        .collect())
+}
+
+async fn insert_if_free(
+    tx: &mut sqlx::SqliteConnection,
+    new: &NewBooking<'_>,
+    now: Timestamp,
+) -> Result<i64, BookError> {
+    let availability = load_availability(tx, new.provider_id).await?;
+    let end = new.start + jiff::SignedDuration::from_mins(i64::from(new.session_minutes));
+    let busy = load_busy(tx, new.provider_id, new.start, end).await?;
+    let query = SlotQuery {
+        listing_id: new.listing_id,
+        session_min: new.session_minutes,
+        group_size: new.group_size,
+        from: new.start,
+        to: end,
+        now,
+    };
+    if !is_bookable(&availability, &busy, &query, new.start, new.seats) {
+        return Err(BookError::SlotGone);
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO bookings (listing_id, provider_id, buyer_id, start_ms, end_ms, seats, state, title, price_model, \
+             price_minor, minimum_minutes, currency, cancellation_policy, created_at_ms, updated_at_ms) \
+         VALUES (?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(new.listing_id)
+    .bind(new.provider_id)
+    .bind(new.buyer_id)
+    .bind(ms(new.start))
+    .bind(ms(end))
+    .bind(i64::from(new.seats))
+    .bind(new.title)
+    .bind(new.price_model)
+    .bind(new.price_minor)
+    .bind(new.minimum_minutes)
+    .bind(new.currency)
+    .bind(new.cancellation_policy)
+    .bind(ms(now))
+    .bind(ms(now))
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(id)
+}
