@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod pages;
+mod schedule;
 mod state;
 mod views;
 

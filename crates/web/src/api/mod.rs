@@ -5,6 +5,7 @@
 
 mod accounts;
 mod admin;
+mod bookings;
 mod catalog;
 mod dto;
 mod provide;
@@ -69,6 +70,15 @@ pub fn router() -> Router<AppState> {
         .route("/admin/accounts", get(admin::accounts))
         .route("/admin/accounts/{id}/suspend", post(admin::suspend))
         .route("/admin/accounts/{id}/unsuspend", post(admin::unsuspend))
+        .route(
+            "/me/availability",
+            get(bookings::get_availability).put(bookings::put_availability),
+        )
+        .route("/listings/{id}/slots", get(bookings::slots))
+        .route("/bookings", get(bookings::list).post(bookings::create))
+        .route("/bookings/{id}", get(bookings::get))
+        .route("/bookings/{id}/cancel", post(bookings::cancel))
+        .route("/bookings/{id}/reschedule", post(bookings::reschedule))
 }
 
 #[derive(OpenApi)]
@@ -83,6 +93,8 @@ pub fn router() -> Router<AppState> {
         catalog::categories, catalog::listings, catalog::listing, catalog::provider, catalog::organization,
         admin::applications, admin::approve_provider, admin::reject_provider, admin::listings_in_review,
         admin::approve_listing, admin::reject_listing, admin::accounts, admin::suspend, admin::unsuspend,
+        bookings::get_availability, bookings::put_availability, bookings::slots, bookings::create,
+        bookings::list, bookings::get, bookings::cancel, bookings::reschedule,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

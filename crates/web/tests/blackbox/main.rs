@@ -1,6 +1,7 @@
 //! Black-box tests: the real server on port 0, a fresh database per test, driven over HTTP.
 
 mod api;
+mod booking;
 mod browser;
 mod common;
 mod malformed;

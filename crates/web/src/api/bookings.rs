@@ -1,0 +1,275 @@
+//! Availability, slots and bookings over the API.
+
+use super::{ApiJson, ApiQuery, IdPath, Paging};
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ErrorBody};
+use crate::schedule::{self, AvailabilityBody, instant, local_rfc3339};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use onhand_core::Invalid;
+use onhand_store::Booking;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// The caller's weekly hours, overrides, buffers, notice, horizon and slot step.
+#[utoipa::path(get, path = "/api/v1/me/availability", tag = "schedule", security(("bearer" = [])),
+    responses((status = 200, body = AvailabilityBody), (status = 403, body = ErrorBody)))]
+pub async fn get_availability(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<AvailabilityBody>, ApiError> {
+    let a = schedule::availability(&state, &caller.0).await?;
+    Ok(Json(AvailabilityBody::from_availability(&a)))
+}
+
+/// Replaces the caller's availability.
+#[utoipa::path(put, path = "/api/v1/me/availability", tag = "schedule", security(("bearer" = [])), request_body = AvailabilityBody,
+    responses((status = 200, body = AvailabilityBody), (status = 422, body = ErrorBody)))]
+pub async fn put_availability(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(body): ApiJson<AvailabilityBody>,
+) -> Result<Json<AvailabilityBody>, ApiError> {
+    let a = schedule::set_availability(&state, &caller.0, &body).await?;
+    Ok(Json(AvailabilityBody::from_availability(&a)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SlotsQuery {
+    /// Start of the window (RFC 3339); default now.
+    pub from: Option<String>,
+    /// End of the window (RFC 3339); default `from` + 7 days; at most 62 days after `from`.
+    pub to: Option<String>,
+    /// IANA zone to show local times in; default UTC.
+    pub tz: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SlotBody {
+    pub start: String,
+    pub end: String,
+    /// The start in the requested zone, with its offset.
+    pub local_start: String,
+    pub seats_left: u32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SlotsBody {
+    pub time_zone: String,
+    pub slots: Vec<SlotBody>,
+}
+
+/// Free slots of a listing, as instants and as local times in `tz`.
+#[utoipa::path(get, path = "/api/v1/listings/{id}/slots", tag = "schedule", params(("id" = i64, Path), SlotsQuery),
+    responses((status = 200, body = SlotsBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn slots(
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    ApiQuery(q): ApiQuery<SlotsQuery>,
+) -> Result<Json<SlotsBody>, ApiError> {
+    let mut errors = Invalid::default();
+    let from = match q.from.as_deref() {
+        Some(raw) => errors.take(instant("from", raw)),
+        None => Some(Timestamp::now()),
+    };
+    let to = match q.to.as_deref() {
+        Some(raw) => errors.take(instant("to", raw)),
+        None => from.map(|f| f + SignedDuration::from_hours(24 * 7)),
+    };
+    let tz_name = q.tz.clone().unwrap_or_else(|| "UTC".into());
+    let tz = errors.take(
+        onhand_core::account::TimeZoneName::parse(&tz_name).map_err(|_| {
+            Invalid::one(
+                "tz",
+                format!("{tz_name:?} is not an IANA time zone name, like Asia/Tokyo"),
+            )
+        }),
+    );
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let (from, to, tz) = (
+        from.expect("checked"),
+        to.expect("checked"),
+        tz.expect("checked"),
+    );
+    let zone = TimeZone::get(tz.as_str()).expect("a parsed zone exists");
+    let slots = schedule::slots(&state, id, from, to).await?;
+    Ok(Json(SlotsBody {
+        time_zone: tz.as_str().to_string(),
+        slots: slots
+            .iter()
+            .map(|s| SlotBody {
+                start: s.start.to_string(),
+                end: s.end.to_string(),
+                local_start: local_rfc3339(s.start, &zone),
+                seats_left: s.seats_left,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookRequest {
+    pub listing_id: i64,
+    /// The slot's start instant (RFC 3339).
+    pub start: String,
+    /// Seats for a group listing; default 1.
+    #[serde(default)]
+    pub seats: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BookingBody {
+    pub id: i64,
+    pub listing_id: i64,
+    pub title: String,
+    pub provider_id: i64,
+    pub provider_name: String,
+    pub buyer_id: i64,
+    pub buyer_name: String,
+    pub start: String,
+    pub end: String,
+    pub seats: u32,
+    /// confirmed, in_progress, completed, cancelled_by_buyer, cancelled_by_provider,
+    /// rescheduled, no_show_buyer or no_show_provider.
+    pub state: String,
+    pub price_model: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub cancellation_policy: String,
+    pub cancel_reason: Option<String>,
+    pub cancel_fee_minor: Option<i64>,
+    pub rescheduled_to: Option<i64>,
+}
+
+impl From<&Booking> for BookingBody {
+    fn from(b: &Booking) -> Self {
+        BookingBody {
+            id: b.id,
+            listing_id: b.listing_id,
+            title: b.title.clone(),
+            provider_id: b.provider_id,
+            provider_name: b.provider_name.clone(),
+            buyer_id: b.buyer_id,
+            buyer_name: b.buyer_name.clone(),
+            start: b.start.to_string(),
+            end: b.end.to_string(),
+            seats: b.seats,
+            state: b.state.as_str().to_string(),
+            price_model: b.price_model.clone(),
+            price_minor: b.price_minor,
+            currency: b.currency.clone(),
+            cancellation_policy: b.cancellation_policy.clone(),
+            cancel_reason: b.cancel_reason.clone(),
+            cancel_fee_minor: b.cancel_fee_minor,
+            rescheduled_to: b.rescheduled_to,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BookingPage {
+    pub items: Vec<BookingBody>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+}
+
+/// Books a slot. 409 when it is gone.
+#[utoipa::path(post, path = "/api/v1/bookings", tag = "schedule", security(("bearer" = [])), request_body = BookRequest,
+    responses((status = 201, body = BookingBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(req): ApiJson<BookRequest>,
+) -> Result<(StatusCode, Json<BookingBody>), ApiError> {
+    let start = instant("start", &req.start)?;
+    let b = schedule::book(
+        &state,
+        &caller.0,
+        req.listing_id,
+        start,
+        req.seats.unwrap_or(1),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(BookingBody::from(&b))))
+}
+
+/// Bookings the caller takes part in, as buyer or provider, soonest first.
+#[utoipa::path(get, path = "/api/v1/bookings", tag = "schedule", security(("bearer" = [])), params(Paging),
+    responses((status = 200, body = BookingPage)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<BookingPage>, ApiError> {
+    let (window, page, per_page) = paging.window()?;
+    let found = state.store.bookings_of(caller.0.id, window).await?;
+    Ok(Json(BookingPage {
+        items: found.items.iter().map(BookingBody::from).collect(),
+        page,
+        per_page,
+        total: found.total,
+    }))
+}
+
+/// One booking the caller takes part in.
+#[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "schedule", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = BookingBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<Json<BookingBody>, ApiError> {
+    let (b, _) = schedule::own_booking(&state, &caller.0, id).await?;
+    Ok(Json(BookingBody::from(&b)))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// Required from providers; the buyer sees it.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Cancels by the listing's policy; the fee (0 inside the free window or when the provider cancels) is recorded.
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "schedule", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = CancelRequest, responses((status = 200, body = BookingBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+    ApiJson(req): ApiJson<CancelRequest>,
+) -> Result<Json<BookingBody>, ApiError> {
+    let b = schedule::cancel(&state, &caller.0, id, req.reason.as_deref()).await?;
+    Ok(Json(BookingBody::from(&b)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleRequest {
+    /// The new slot's start (RFC 3339).
+    pub start: String,
+}
+
+/// Moves the caller's booking to another free slot, inside the policy's free window.
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/reschedule", tag = "schedule", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = RescheduleRequest, responses((status = 200, body = BookingBody), (status = 409, body = ErrorBody)))]
+pub async fn reschedule(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+    ApiJson(req): ApiJson<RescheduleRequest>,
+) -> Result<Json<BookingBody>, ApiError> {
+    let start = instant("start", &req.start)?;
+    let b = schedule::reschedule(&state, &caller.0, id, start).await?;
+    Ok(Json(BookingBody::from(&b)))
+}

@@ -1,0 +1,390 @@
+//! Booking actions: availability, slots, booking, cancelling and rescheduling, once for
+//! both doors (pages and API), with every rule about who may do what.
+
+use crate::actions::provider_of;
+use crate::auth::now;
+use crate::error::Failure;
+use crate::state::AppState;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use onhand_core::Invalid;
+use onhand_core::booking::{BookingEvent, Party, cancellation_terms};
+use onhand_core::catalog::CancellationPolicy;
+use onhand_core::schedule::{
+    Availability, DateOverride, QUERY_DAYS_MAX, Slot, SlotQuery, Span, day_spans, free_slots,
+};
+use onhand_store::{Account, BookError, Booking, Listing, NewBooking, StoreError};
+
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Availability as people write it: "09:00-17:00" ranges per weekday and per date.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityBody {
+    /// IANA zone the hours are in; the provider's profile zone.
+    pub time_zone: String,
+    /// Keys mon..sun, each a list of "HH:MM-HH:MM" ranges.
+    pub weekly: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub overrides: Vec<OverrideBody>,
+    pub buffer_before_min: u16,
+    pub buffer_after_min: u16,
+    pub notice_min: u32,
+    pub horizon_days: u16,
+    pub step_min: u16,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideBody {
+    /// YYYY-MM-DD in the provider's zone.
+    pub date: String,
+    /// Ranges that replace the weekly hours that day; empty for a day off.
+    pub hours: Vec<String>,
+}
+
+fn ranges(spans: &[Span]) -> Vec<String> {
+    spans
+        .iter()
+        .map(|s| {
+            format!(
+                "{}-{}",
+                onhand_core::schedule::clock(s.start_min),
+                onhand_core::schedule::clock(s.end_min)
+            )
+        })
+        .collect()
+}
+
+impl AvailabilityBody {
+    pub fn from_availability(a: &Availability) -> AvailabilityBody {
+        AvailabilityBody {
+            time_zone: a.time_zone.iana_name().unwrap_or("UTC").to_string(),
+            weekly: WEEKDAYS
+                .iter()
+                .zip(&a.weekly)
+                .map(|(d, spans)| (d.to_string(), ranges(spans)))
+                .collect(),
+            overrides: a
+                .overrides
+                .iter()
+                .map(|o| OverrideBody {
+                    date: o.date.to_string(),
+                    hours: ranges(&o.spans),
+                })
+                .collect(),
+            buffer_before_min: a.buffer_before_min,
+            buffer_after_min: a.buffer_after_min,
+            notice_min: a.notice_min,
+            horizon_days: a.horizon_days,
+            step_min: a.step_min,
+        }
+    }
+
+    pub fn parse(&self) -> Result<Availability, Invalid> {
+        let mut errors = Invalid::default();
+        let tz = errors.take(
+            onhand_core::account::TimeZoneName::parse(&self.time_zone)
+                .map(|n| TimeZone::get(n.as_str()).expect("a parsed zone name exists")),
+        );
+        let mut weekly: [Vec<Span>; 7] = Default::default();
+        for key in self.weekly.keys() {
+            if !WEEKDAYS.contains(&key.as_str()) {
+                errors.push(
+                    "weekly",
+                    format!("{key:?} is not one of mon, tue, wed, thu, fri, sat, sun"),
+                );
+            }
+        }
+        for (i, day) in WEEKDAYS.iter().enumerate() {
+            let raw = self.weekly.get(*day).map(Vec::as_slice).unwrap_or(&[]);
+            let spans: Result<Vec<Span>, Invalid> = raw.iter().map(|r| Span::parse(r)).collect();
+            if let Some(spans) = errors.take(spans.and_then(day_spans)) {
+                weekly[i] = spans;
+            }
+        }
+        let mut overrides = Vec::new();
+        for o in &self.overrides {
+            let date = match o.date.parse::<jiff::civil::Date>() {
+                Ok(d) => d,
+                Err(_) => {
+                    errors.push(
+                        "overrides",
+                        format!("{:?} is not a date like 2026-03-01", o.date),
+                    );
+                    continue;
+                }
+            };
+            let spans: Result<Vec<Span>, Invalid> =
+                o.hours.iter().map(|r| Span::parse(r)).collect();
+            if let Some(spans) = errors.take(spans.and_then(day_spans)) {
+                overrides.push(DateOverride { date, spans });
+            }
+        }
+        let Some(time_zone) = tz else {
+            return Err(errors);
+        };
+        let a = Availability {
+            time_zone,
+            weekly,
+            overrides,
+            buffer_before_min: self.buffer_before_min,
+            buffer_after_min: self.buffer_after_min,
+            notice_min: self.notice_min,
+            horizon_days: self.horizon_days,
+            step_min: self.step_min,
+        };
+        errors.take(a.check());
+        errors.finish(|| a)
+    }
+}
+
+async fn require_provider(state: &AppState, account: &Account) -> Result<(), Failure> {
+    match provider_of(state, account.id).await? {
+        Some(p) if p.is_approved() => Ok(()),
+        _ => Err(Failure::Forbidden(
+            "only approved providers have availability".into(),
+        )),
+    }
+}
+
+pub async fn availability(state: &AppState, account: &Account) -> Result<Availability, Failure> {
+    require_provider(state, account).await?;
+    Ok(state.store.availability(account.id).await?)
+}
+
+pub async fn set_availability(
+    state: &AppState,
+    account: &Account,
+    body: &AvailabilityBody,
+) -> Result<Availability, Failure> {
+    require_provider(state, account).await?;
+    let a = body.parse()?;
+    state.store.set_availability(account.id, &a, now()).await?;
+    Ok(a)
+}
+
+/// A public, bookable listing and its published terms, or 404.
+async fn bookable_listing(state: &AppState, id: i64) -> Result<Listing, Failure> {
+    match state.store.listing(id).await {
+        Ok(l) if l.is_public => Ok(l),
+        Ok(_) | Err(StoreError::NotFound) => Err(Failure::not_found("listing")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Parses an RFC 3339 instant from a query or body field.
+pub fn instant(field: &'static str, raw: &str) -> Result<Timestamp, Invalid> {
+    raw.trim().parse::<Timestamp>().map_err(|_| {
+        Invalid::one(
+            field,
+            format!("{raw:?} is not an instant like 2026-03-01T09:00:00Z"),
+        )
+    })
+}
+
+pub async fn slots(
+    state: &AppState,
+    listing_id: i64,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Slot>, Failure> {
+    if to <= from || to.duration_since(from) > SignedDuration::from_hours(24 * QUERY_DAYS_MAX) {
+        return Err(Invalid::one(
+            "to",
+            format!("the window from..to must be positive and at most {QUERY_DAYS_MAX} days"),
+        )
+        .into());
+    }
+    let l = bookable_listing(state, listing_id).await?;
+    let v = l.published.as_ref().expect("public listings are published");
+    let availability = state.store.availability(l.provider_id).await?;
+    let busy = state.store.busy(l.provider_id, from, to).await?;
+    Ok(free_slots(
+        &availability,
+        &busy,
+        &SlotQuery {
+            listing_id,
+            session_min: v.session_minutes as u32,
+            group_size: v.group_size as u32,
+            from,
+            to,
+            now: now(),
+        },
+    ))
+}
+
+fn gone() -> Failure {
+    Failure::Conflict("that time is no longer available; pick another slot".into())
+}
+
+pub async fn book(
+    state: &AppState,
+    buyer: &Account,
+    listing_id: i64,
+    start: Timestamp,
+    seats: u32,
+) -> Result<Booking, Failure> {
+    let l = bookable_listing(state, listing_id).await?;
+    if l.provider_id == buyer.id {
+        return Err(Failure::Forbidden(
+            "you cannot book your own listing".into(),
+        ));
+    }
+    let v = l.published.as_ref().expect("public listings are published");
+    if seats == 0 || i64::from(seats) > v.group_size {
+        return Err(Invalid::one(
+            "seats",
+            format!("seats {seats} is not in 1..={}", v.group_size),
+        )
+        .into());
+    }
+    let new = NewBooking {
+        listing_id,
+        provider_id: l.provider_id,
+        buyer_id: buyer.id,
+        start,
+        seats,
+        session_minutes: v.session_minutes as u32,
+        group_size: v.group_size as u32,
+        title: &v.title,
+        price_model: &v.price_model,
+        price_minor: v.price_minor,
+        minimum_minutes: v.minimum_minutes,
+        currency: &v.currency,
+        cancellation_policy: &v.cancellation_policy,
+    };
+    match state.store.book(&new, now()).await {
+        Ok(b) => {
+            tracing::info!(booking_id = b.id, listing_id, buyer = buyer.id, "booked");
+            Ok(b)
+        }
+        Err(BookError::SlotGone) => Err(gone()),
+        Err(BookError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// A booking the account takes part in, and as whom; others' bookings are 404.
+pub async fn own_booking(
+    state: &AppState,
+    account: &Account,
+    id: i64,
+) -> Result<(Booking, Party), Failure> {
+    let b = match state.store.booking(id).await {
+        Ok(b) => b,
+        Err(StoreError::NotFound) => return Err(Failure::not_found("booking")),
+        Err(e) => return Err(e.into()),
+    };
+    if b.buyer_id == account.id {
+        Ok((b, Party::Buyer))
+    } else if b.provider_id == account.id {
+        Ok((b, Party::Provider))
+    } else {
+        Err(Failure::not_found("booking"))
+    }
+}
+
+fn terms_of(b: &Booking) -> (CancellationPolicy, onhand_core::catalog::PriceModel) {
+    let policy =
+        CancellationPolicy::parse(&b.cancellation_policy).unwrap_or(CancellationPolicy::Strict);
+    let price = onhand_core::catalog::PriceModel::parse(
+        &b.price_model,
+        Some(b.price_minor),
+        b.minimum_minutes.and_then(|m| u32::try_from(m).ok()),
+    )
+    .unwrap_or(onhand_core::catalog::PriceModel::Free);
+    (policy, price)
+}
+
+pub async fn cancel(
+    state: &AppState,
+    account: &Account,
+    id: i64,
+    reason: Option<&str>,
+) -> Result<Booking, Failure> {
+    let (b, party) = own_booking(state, account, id).await?;
+    let reason = match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => Some(onhand_core::invalid::text("reason", r, 3..=1000)?),
+        None if party == Party::Provider => {
+            return Err(Invalid::one(
+                "reason",
+                "is required when a provider cancels; the buyer sees it",
+            )
+            .into());
+        }
+        None => None,
+    };
+    let (policy, price) = terms_of(&b);
+    let terms = cancellation_terms(policy, price, b.start, now(), party);
+    let done = state
+        .store
+        .transition_booking(
+            id,
+            BookingEvent::Cancel(party),
+            reason.as_deref(),
+            Some(terms.fee_minor),
+            now(),
+        )
+        .await?;
+    tracing::info!(
+        booking_id = id,
+        by = party.as_str(),
+        fee_minor = terms.fee_minor,
+        "booking cancelled"
+    );
+    Ok(done)
+}
+
+/// The buyer moves their booking, inside the free window.
+pub async fn reschedule(
+    state: &AppState,
+    account: &Account,
+    id: i64,
+    start: Timestamp,
+) -> Result<Booking, Failure> {
+    let (b, party) = own_booking(state, account, id).await?;
+    if party == Party::Provider {
+        return Err(Failure::Forbidden(
+            "providers propose a new time to the buyer instead; that flow is not available yet"
+                .into(),
+        ));
+    }
+    let (policy, price) = terms_of(&b);
+    let terms = cancellation_terms(policy, price, b.start, now(), party);
+    if now() > terms.free_until {
+        return Err(Failure::Conflict(format!(
+            "the free window of this {} policy closed at {}; you can still cancel",
+            policy.as_str(),
+            terms.free_until
+        )));
+    }
+    let l = state.store.listing(b.listing_id).await?;
+    let v = l.published.as_ref().unwrap_or(&l.working);
+    let new = NewBooking {
+        listing_id: b.listing_id,
+        provider_id: b.provider_id,
+        buyer_id: b.buyer_id,
+        start,
+        seats: b.seats,
+        session_minutes: ((b.end.as_second() - b.start.as_second()) / 60) as u32,
+        group_size: v.group_size as u32,
+        title: &b.title,
+        price_model: &b.price_model,
+        price_minor: b.price_minor,
+        minimum_minutes: b.minimum_minutes,
+        currency: &b.currency,
+        cancellation_policy: &b.cancellation_policy,
+    };
+    match state.store.reschedule(id, &new, now()).await {
+        Ok(moved) => Ok(moved),
+        Err(BookError::SlotGone) => Err(gone()),
+        Err(BookError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// "2026-03-01T10:00:00+01:00" in `tz`.
+pub fn local_rfc3339(t: Timestamp, tz: &TimeZone) -> String {
+    t.to_zoned_datetime(tz.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}

@@ -1,0 +1,397 @@
+//! Availability, slots and bookings through the API: time zones, races, cancellation.
+
+use crate::common::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// Every day, all day, no notice, 15-minute steps: any future quarter hour is bookable.
+fn always_open(zone: &str) -> Value {
+    let day = json!(["00:00-24:00"]);
+    json!({
+        "time_zone": zone,
+        "weekly": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day},
+        "buffer_before_min": 0, "buffer_after_min": 0, "notice_min": 0, "horizon_days": 30, "step_min": 15
+    })
+}
+
+async fn setup(app: &TestApp, group_size: u32) -> (String, i64) {
+    let op = app.operator("op@example.com").await;
+    let (gus, _) = app.provider("gus@example.com", "Gus", &op).await;
+    let (status, body) = app
+        .send(
+            Method::PUT,
+            "/api/v1/me/availability",
+            Some(&gus),
+            Some(always_open("Asia/Kathmandu")),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut l = listing();
+    l["group_size"] = json!(group_size);
+    l["submit"] = json!(true);
+    let (_, created) = app.post_json("/api/v1/listings", Some(&gus), l).await;
+    let id = created["id"].as_i64().unwrap();
+    app.post_json(
+        &format!("/api/v1/admin/listings/{id}/approve"),
+        Some(&op),
+        json!({}),
+    )
+    .await;
+    (gus, id)
+}
+
+async fn slots(app: &TestApp, listing: i64, query: &str) -> Vec<Value> {
+    let (status, body) = app
+        .get_json(&format!("/api/v1/listings/{listing}/slots?{query}"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["slots"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn slots_come_as_instants_and_local_times_in_the_viewers_zone() {
+    let app = spawn_app().await;
+    let op = app.operator("op@example.com").await;
+    let (gus, _) = app.provider("gus@example.com", "Gus", &op).await;
+    let hours = json!({
+        "time_zone": "Asia/Kolkata",
+        "weekly": {"mon": ["09:00-10:00"]},
+        "overrides": [{"date": "2030-01-08", "hours": ["18:00-19:00"]}],
+        "buffer_before_min": 0, "buffer_after_min": 0, "notice_min": 0, "horizon_days": 365, "step_min": 30
+    });
+    let (status, body) = app
+        .send(
+            Method::PUT,
+            "/api/v1/me/availability",
+            Some(&gus),
+            Some(hours),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["weekly"]["mon"], json!(["09:00-10:00"]));
+    let id = app.live_listing(&gus, &op, "Guitar in Kolkata").await;
+    // Far enough ahead to be beyond "now" whenever the test runs, but inside no horizon:
+    // the horizon is a year, so use next year's dates computed from now.
+    let now = jiff::Timestamp::now();
+    let from = now + jiff::SignedDuration::from_hours(24);
+    let to = from + jiff::SignedDuration::from_hours(24 * 7);
+    let got = slots(&app, id, &format!("from={from}&to={to}&tz=Asia/Tokyo")).await;
+    assert!(!got.is_empty(), "one Monday a week has hours");
+    for s in &got {
+        let start: jiff::Timestamp = s["start"].as_str().unwrap().parse().unwrap();
+        let kolkata = start.to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Kolkata").unwrap());
+        assert_eq!(
+            kolkata
+                .strftime("%a %H")
+                .to_string()
+                .split(' ')
+                .next()
+                .unwrap(),
+            "Mon"
+        );
+        assert!(
+            s["local_start"].as_str().unwrap().ends_with("+09:00"),
+            "{s}"
+        );
+        // 09:00 in Kolkata (+05:30) is 12:30 in Tokyo (+09:00).
+        assert!(
+            s["local_start"].as_str().unwrap().contains("T12:30:00")
+                || s["local_start"].as_str().unwrap().contains("T13:00:00"),
+            "{s}"
+        );
+    }
+
+    let bad = [
+        ("from=yesterday", "from"),
+        ("tz=Mars/Base", "tz"),
+        (&format!("from={from}&to={from}") as &str, "to"),
+    ];
+    for (query, field) in bad {
+        let (status, body) = app
+            .get_json(&format!("/api/v1/listings/{id}/slots?{query}"), None)
+            .await;
+        assert_eq!(status, 422, "{query}: {body}");
+        assert_eq!(body["error"]["fields"][0]["field"], field);
+    }
+    let (status, body) = app.send(Method::PUT, "/api/v1/me/availability", Some(&gus), Some(json!({
+        "time_zone": "UTC", "weekly": {"mon": ["17:00-09:00"], "funday": []},
+        "buffer_before_min": 0, "buffer_after_min": 0, "notice_min": 0, "horizon_days": 0, "step_min": 7
+    }))).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["fields"].as_array().unwrap().len() >= 4,
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn racing_buyers_get_exactly_one_booking_per_slot() {
+    let app = spawn_app().await;
+    let (_, listing) = setup(&app, 1).await;
+    let mut buyers = Vec::new();
+    for i in 0..64 {
+        buyers.push(app.quick_user(&format!("b{i}@example.com")).await);
+    }
+    let open = slots(&app, listing, "").await;
+    for slot in open.iter().skip(4).step_by(7).take(4) {
+        let start = slot["start"].as_str().unwrap().to_string();
+        let mut tasks = Vec::new();
+        for token in &buyers {
+            let (client, url, token, start) = (
+                app.api.clone(),
+                app.url("/api/v1/bookings"),
+                token.clone(),
+                start.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({"listing_id": listing, "start": start}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }));
+        }
+        let mut codes = Vec::new();
+        for t in tasks {
+            codes.push(t.await.unwrap());
+        }
+        assert_eq!(
+            codes.iter().filter(|c| **c == 201).count(),
+            1,
+            "{start}: {codes:?}"
+        );
+        assert_eq!(
+            codes.iter().filter(|c| **c == 409).count(),
+            63,
+            "{start}: {codes:?}"
+        );
+        let after = slots(&app, listing, "").await;
+        assert!(
+            after.iter().all(|s| s["start"] != slot["start"]),
+            "the sold slot is gone"
+        );
+    }
+}
+
+#[tokio::test]
+async fn group_seats_sell_exactly_to_capacity() {
+    let app = spawn_app().await;
+    let (_, listing) = setup(&app, 5).await;
+    let mut buyers = Vec::new();
+    for i in 0..64 {
+        buyers.push(app.quick_user(&format!("b{i}@example.com")).await);
+    }
+    let start = slots(&app, listing, "").await[8]["start"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut tasks = Vec::new();
+    for token in &buyers {
+        let (client, url, token, start) = (
+            app.api.clone(),
+            app.url("/api/v1/bookings"),
+            token.clone(),
+            start.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"listing_id": listing, "start": start}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap() == 201 {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 5);
+    let (status, body) = app
+        .post_json(
+            "/api/v1/bookings",
+            Some(&buyers[0]),
+            json!({"listing_id": listing, "start": start, "seats": 6}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+}
+
+#[tokio::test]
+async fn cancelling_costs_what_the_policy_says() {
+    let app = spawn_app().await;
+    let (gus, listing) = setup(&app, 1).await;
+    let bea = app.quick_user("bea@example.com").await;
+    let open = slots(&app, listing, "").await;
+    // The listing is moderate and $25.00: free until 24 hours before, half after.
+    let soon = open[4]["start"].as_str().unwrap();
+    let later = open
+        .iter()
+        .find(|s| {
+            let t: jiff::Timestamp = s["start"].as_str().unwrap().parse().unwrap();
+            t > jiff::Timestamp::now() + jiff::SignedDuration::from_hours(72)
+        })
+        .unwrap()["start"]
+        .as_str()
+        .unwrap();
+
+    let (status, soon_booking) = app
+        .post_json(
+            "/api/v1/bookings",
+            Some(&bea),
+            json!({"listing_id": listing, "start": soon}),
+        )
+        .await;
+    assert_eq!(status, 201, "{soon_booking}");
+    assert_eq!(soon_booking["state"], "confirmed");
+    assert_eq!(soon_booking["price_minor"], 2500);
+    let (_, far_booking) = app
+        .post_json(
+            "/api/v1/bookings",
+            Some(&bea),
+            json!({"listing_id": listing, "start": later}),
+        )
+        .await;
+    let (soon_id, far_id) = (
+        soon_booking["id"].as_i64().unwrap(),
+        far_booking["id"].as_i64().unwrap(),
+    );
+
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/bookings/{soon_id}/reschedule"),
+            Some(&bea),
+            json!({"start": later}),
+        )
+        .await;
+    assert_eq!(status, 409, "outside the free window: {body}");
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/bookings/{soon_id}/cancel"),
+            Some(&bea),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["state"].as_str(),
+            body["cancel_fee_minor"].as_i64()
+        ),
+        (200, Some("cancelled_by_buyer"), Some(1250)),
+        "{body}"
+    );
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/bookings/{soon_id}/cancel"),
+            Some(&bea),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 409, "a cancelled booking cannot be cancelled again");
+
+    // Inside the free window the buyer moves it, then the provider cancels it for free.
+    let moved_to = open.iter().rev().nth(3).unwrap()["start"].as_str().unwrap();
+    let (status, moved) = app
+        .post_json(
+            &format!("/api/v1/bookings/{far_id}/reschedule"),
+            Some(&bea),
+            json!({"start": moved_to}),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    let moved_id = moved["id"].as_i64().unwrap();
+    assert_eq!(
+        app.get_json(&format!("/api/v1/bookings/{far_id}"), Some(&bea))
+            .await
+            .1["state"],
+        "rescheduled"
+    );
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/bookings/{moved_id}/reschedule"),
+            Some(&gus),
+            json!({"start": later}),
+        )
+        .await;
+    assert_eq!(status, 403, "providers propose, they do not move");
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/bookings/{moved_id}/cancel"),
+            Some(&gus),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 422, "a provider gives a reason: {body}");
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/bookings/{moved_id}/cancel"),
+            Some(&gus),
+            json!({"reason": "I am ill, sorry."}),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["state"].as_str(),
+            body["cancel_fee_minor"].as_i64()
+        ),
+        (200, Some("cancelled_by_provider"), Some(0))
+    );
+
+    let stranger = app.quick_user("eve@example.com").await;
+    assert_eq!(
+        app.get_json(&format!("/api/v1/bookings/{moved_id}"), Some(&stranger))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        app.post_json(
+            &format!("/api/v1/bookings/{moved_id}/cancel"),
+            Some(&stranger),
+            json!({})
+        )
+        .await
+        .0,
+        404
+    );
+    let (_, mine) = app.get_json("/api/v1/bookings", Some(&bea)).await;
+    assert_eq!(mine["total"], 3);
+    let (status, _) = app
+        .post_json(
+            "/api/v1/bookings",
+            Some(&gus),
+            json!({"listing_id": listing, "start": later}),
+        )
+        .await;
+    assert_eq!(status, 403, "no booking your own listing");
+    let (status, body) = app
+        .post_json(
+            "/api/v1/bookings",
+            Some(&bea),
+            json!({"listing_id": listing, "start": "tomorrow at noon"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["fields"][0]["field"].as_str()),
+        (422, Some("start"))
+    );
+    let (status, _) = app
+        .post_json(
+            "/api/v1/bookings",
+            Some(&bea),
+            json!({"listing_id": listing, "start": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, 409, "the past is never free");
+}
