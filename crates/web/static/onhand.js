@@ -19,3 +19,14 @@
     el.addEventListener("change", function () { el.form.submit(); });
   });
 })();
+// Slot pickers shown in a guessed zone move to the browser's own zone, once.
+(function () {
+  "use strict";
+  var el = document.querySelector("select[data-browser-tz-redirect]");
+  var zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+  if (!el || !zone || el.value === zone) return;
+  for (var i = 0; i < el.options.length; i++) {
+    if (el.options[i].value === zone) { el.selectedIndex = i; el.form.submit(); return; }
+  }
+})();

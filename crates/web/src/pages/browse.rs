@@ -266,12 +266,14 @@ pub struct ListingPage {
     chrome: Chrome,
     l: ListingView,
     status_note: Option<String>,
+    picker: Option<super::booking::Picker>,
 }
 
 pub async fn listing(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    Query(q): Query<super::booking::PickerQuery>,
 ) -> Result<Response, PageError> {
     let id: i64 = id.parse().map_err(|_| Failure::not_found("listing"))?;
     let l = actions::visible_listing(&state, viewer.account.as_ref(), id).await?;
@@ -341,6 +343,7 @@ pub async fn listing(
             hue: views::hue(l.provider_id),
         },
         status_note: if manages { status_note } else { None },
+        picker: super::booking::picker(&state, &viewer, &l, &q).await?,
     }))
 }
 

@@ -5,6 +5,7 @@
 
 mod account;
 mod admin;
+mod booking;
 mod browse;
 mod dashboard;
 
@@ -37,6 +38,16 @@ pub fn router() -> Router<AppState> {
         .route("/settings/tokens", post(account::create_token))
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
         .route("/dashboard", get(dashboard::dashboard))
+        .route(
+            "/dashboard/schedule",
+            get(booking::schedule_form).post(booking::save_schedule),
+        )
+        .route("/listings/{id}/book", post(booking::book))
+        .route("/bookings", get(booking::my_bookings))
+        .route("/bookings/{id}", get(booking::booking))
+        .route("/bookings/{id}/calendar.ics", get(booking::calendar_file))
+        .route("/bookings/{id}/cancel", post(booking::cancel))
+        .route("/bookings/{id}/reschedule", post(booking::reschedule))
         .route(
             "/dashboard/apply",
             get(dashboard::apply_form).post(dashboard::apply),

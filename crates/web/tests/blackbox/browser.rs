@@ -255,3 +255,83 @@ async fn newcomer_becomes_a_provider_and_is_found() {
     std::fs::write(dir.join("home.png"), png).unwrap();
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_booking_shows_the_same_instant_in_each_persons_zone() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let op = app.operator("op@example.com").await;
+    let (gus, gus_id) = app.provider("gus@example.com", "Gus", &op).await;
+    let (status, _) = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/me/availability",
+            Some(&gus),
+            Some(serde_json::json!({
+                "time_zone": "Asia/Kathmandu",
+                "weekly": {"mon": ["09:00-17:00"], "tue": ["09:00-17:00"], "wed": ["09:00-17:00"], "thu": ["09:00-17:00"], "fri": ["09:00-17:00"], "sat": ["09:00-17:00"], "sun": ["09:00-17:00"]},
+                "buffer_before_min": 0, "buffer_after_min": 0, "notice_min": 60, "horizon_days": 30, "step_min": 30
+            })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let listing = app.live_listing(&gus, &op, "Guitar from Kathmandu").await;
+    let bea = app.user("bea@example.com", "Bea").await;
+    app.send(
+        reqwest::Method::PATCH,
+        "/api/v1/me",
+        Some(&bea),
+        Some(serde_json::json!({"display_name": "Bea", "time_zone": "America/St_Johns"})),
+    )
+    .await;
+
+    sign_in(&c, &app, "bea@example.com").await;
+    c.goto(&app.url(&format!("/listings/{listing}")))
+        .await
+        .unwrap();
+    wait_text(&c, "Times shown in America/St_Johns").await;
+    click(&c, "form.slot-form button").await;
+    wait_text(&c, "Booked!").await;
+    let booking = app
+        .store
+        .bookings_of(
+            gus_id,
+            onhand_store::Page {
+                offset: 0,
+                limit: 1,
+            },
+        )
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let at = |zone: &str| {
+        booking
+            .start
+            .to_zoned_datetime(jiff::tz::TimeZone::get(zone).unwrap())
+            .strftime("%a %-d %b %Y, %H:%M")
+            .to_string()
+    };
+    let buyer_view = body_text(&c).await;
+    assert!(buyer_view.contains(&at("America/St_Johns")), "{buyer_view}");
+    assert!(buyer_view.contains(&at("Asia/Kathmandu")), "{buyer_view}");
+    sign_out(&c).await;
+
+    sign_in(&c, &app, "gus@example.com").await;
+    c.goto(&app.url(&format!("/bookings/{}", booking.id)))
+        .await
+        .unwrap();
+    wait_text(&c, "for Bea").await;
+    let text = body_text(&c).await;
+    assert!(
+        text.contains(&format!("Your time\n{}", at("Asia/Kathmandu"))),
+        "the provider sees it in Kathmandu time: {text}"
+    );
+    assert!(
+        text.contains(&format!("Their time\n{}", at("America/St_Johns"))),
+        "{text}"
+    );
+    c.close().await.unwrap();
+}

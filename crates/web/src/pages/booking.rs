@@ -1,0 +1,723 @@
+//! Booking pages: the slot picker on a listing, booking, my bookings, the booking page
+//! with cancel and reschedule, its .ics file, and the provider's schedule editor.
+
+use super::{Choice, FormErrors, NoticeQuery, RawForm, render, render_invalid};
+use crate::auth::Viewer;
+use crate::error::{Failure, PageError};
+use crate::schedule::{self, AvailabilityBody, WEEKDAYS};
+use crate::state::AppState;
+use crate::views::Chrome;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use onhand_core::Invalid;
+use onhand_core::booking::{Party, cancellation_terms};
+use onhand_core::catalog::{CancellationPolicy, PriceModel};
+use onhand_core::money::{Currency, Money};
+use onhand_store::{Booking, Listing, Page};
+
+#[derive(serde::Deserialize, Default)]
+pub struct PickerQuery {
+    pub week: Option<String>,
+    pub tz: Option<String>,
+    pub reschedule: Option<String>,
+    pub error: Option<String>,
+}
+
+pub struct SlotView {
+    pub(super) start: String,
+    pub(super) time: String,
+    pub(super) title: String,
+    pub(super) seats_note: String,
+}
+
+pub struct DayView {
+    pub(super) label: String,
+    pub(super) slots: Vec<SlotView>,
+}
+
+pub struct Picker {
+    pub(super) listing_id: i64,
+    pub(super) rescheduling: Option<i64>,
+    pub(super) week: String,
+    pub(super) week_label: String,
+    pub(super) prev_week: Option<String>,
+    pub(super) next_week: String,
+    pub(super) tz: String,
+    pub(super) tz_guess: bool,
+    pub(super) zones: Vec<Choice>,
+    pub(super) days: Vec<DayView>,
+    pub(super) action: String,
+    pub(super) error: String,
+    pub(super) provider_name: String,
+    pub(super) provider_tz: String,
+    pub(super) signed_in: bool,
+}
+
+fn zone_or(name: &str, fallback: &str) -> (TimeZone, String) {
+    match TimeZone::get(name) {
+        Ok(tz) if !name.is_empty() => (tz, name.to_string()),
+        _ => (
+            TimeZone::get(fallback).unwrap_or(TimeZone::UTC),
+            fallback.to_string(),
+        ),
+    }
+}
+
+/// Midnight at the start of `date` in `tz` (the first instant of that civil day).
+fn day_start(date: Date, tz: &TimeZone) -> Timestamp {
+    tz.to_ambiguous_timestamp(date.at(0, 0, 0, 0))
+        .compatible()
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// The week of free slots a viewer sees on a public listing.
+pub async fn picker(
+    state: &AppState,
+    viewer: &Viewer,
+    l: &Listing,
+    q: &PickerQuery,
+) -> Result<Option<Picker>, Failure> {
+    if !l.is_public
+        || viewer
+            .account
+            .as_ref()
+            .is_some_and(|a| a.id == l.provider_id)
+    {
+        return Ok(None);
+    }
+    let v = l.published.as_ref().expect("public listings are published");
+    let viewer_zone = viewer.account.as_ref().map(|a| a.time_zone.clone());
+    let asked = q.tz.clone().unwrap_or_default();
+    let (tz, tz_name) = zone_or(&asked, viewer_zone.as_deref().unwrap_or("UTC"));
+    let today = Timestamp::now().to_zoned_datetime(tz.clone()).date();
+    let week = q
+        .week
+        .as_deref()
+        .and_then(|w| w.parse::<Date>().ok())
+        .filter(|w| *w >= today && *w <= today.saturating_add(jiff::Span::new().days(400)))
+        .unwrap_or(today);
+    let from = day_start(week, &tz);
+    let to = day_start(week.saturating_add(jiff::Span::new().days(7)), &tz);
+    let slots = schedule::slots(state, l.id, from.max(Timestamp::now()), to).await?;
+    let provider_tz = state.store.availability(l.provider_id).await?.time_zone;
+    let mut days: Vec<DayView> = (0..7)
+        .map(|i| {
+            let d = week.saturating_add(jiff::Span::new().days(i));
+            DayView {
+                label: d.strftime("%a %-d %b").to_string(),
+                slots: Vec::new(),
+            }
+        })
+        .collect();
+    for s in slots {
+        let local = s.start.to_zoned_datetime(tz.clone());
+        let index = (local.date() - week).get_days();
+        if let Some(day) = usize::try_from(index).ok().and_then(|i| days.get_mut(i)) {
+            let theirs = s.start.to_zoned_datetime(provider_tz.clone());
+            day.slots.push(SlotView {
+                start: s.start.to_string(),
+                time: local.strftime("%H:%M").to_string(),
+                title: format!("{} for {}", theirs.strftime("%a %H:%M"), l.provider_name),
+                seats_note: if v.group_size > 1 {
+                    format!("{} left", s.seats_left)
+                } else {
+                    String::new()
+                },
+            });
+        }
+    }
+    let rescheduling = q.reschedule.as_deref().and_then(|r| r.parse::<i64>().ok());
+    Ok(Some(Picker {
+        listing_id: l.id,
+        action: match rescheduling {
+            Some(b) => format!("/bookings/{b}/reschedule"),
+            None => format!("/listings/{}/book", l.id),
+        },
+        rescheduling,
+        week: week.to_string(),
+        week_label: format!(
+            "{} – {}",
+            week.strftime("%-d %b"),
+            week.saturating_add(jiff::Span::new().days(6))
+                .strftime("%-d %b %Y")
+        ),
+        prev_week: (week > today).then(|| {
+            week.saturating_sub(jiff::Span::new().days(7))
+                .max(today)
+                .to_string()
+        }),
+        next_week: week.saturating_add(jiff::Span::new().days(7)).to_string(),
+        zones: super::zone_choices(&tz_name),
+        tz_guess: asked.is_empty() && viewer.account.is_none(),
+        tz: tz_name,
+        days,
+        error: match q.error.as_deref() {
+            Some("taken") => "That time was just taken. Please pick another.".into(),
+            Some("window") => {
+                "The free window for moving this booking has closed; you can still cancel it."
+                    .into()
+            }
+            _ => String::new(),
+        },
+        provider_name: l.provider_name.clone(),
+        provider_tz: provider_tz.iana_name().unwrap_or("UTC").to_string(),
+        signed_in: viewer.account.is_some(),
+    }))
+}
+
+fn listing_id(raw: &str) -> Result<i64, Failure> {
+    raw.parse().map_err(|_| Failure::not_found("listing"))
+}
+
+fn booking_id(raw: &str) -> Result<i64, Failure> {
+    raw.parse().map_err(|_| Failure::not_found("booking"))
+}
+
+pub async fn book(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    let id = listing_id(&id)?;
+    let Some(account) = viewer.account.as_ref() else {
+        return Ok(Redirect::to(&format!("/signin?next=/listings/{id}%23book")).into_response());
+    };
+    viewer.check_csrf(form.csrf())?;
+    let start = schedule::instant("start", form.get("start"))?;
+    match schedule::book(&state, account, id, start, 1).await {
+        Ok(b) => Ok(Redirect::to(&format!("/bookings/{}?notice=booked", b.id)).into_response()),
+        Err(Failure::Conflict(_)) => {
+            Ok(Redirect::to(&format!("/listings/{id}?error=taken#book")).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct BookingRow {
+    id: i64,
+    title: String,
+    with: String,
+    role: &'static str,
+    when: String,
+    state: String,
+    state_label: String,
+    upcoming: bool,
+}
+
+fn state_label(b: &Booking) -> String {
+    b.state.as_str().replace('_', " ")
+}
+
+fn when(t: Timestamp, tz: &TimeZone) -> String {
+    t.to_zoned_datetime(tz.clone())
+        .strftime("%a %-d %b %Y, %H:%M (%Z)")
+        .to_string()
+}
+
+#[derive(Template)]
+#[template(path = "bookings.html")]
+pub struct Bookings {
+    chrome: Chrome,
+    upcoming: Vec<BookingRow>,
+    past: Vec<BookingRow>,
+    tz: String,
+}
+
+/// Bookings shown on "my bookings".
+const BOOKINGS_SHOWN: i64 = 500;
+
+pub async fn my_bookings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    let tz = TimeZone::get(&account.time_zone).unwrap_or(TimeZone::UTC);
+    let found = state
+        .store
+        .bookings_of(
+            account.id,
+            Page {
+                offset: 0,
+                limit: BOOKINGS_SHOWN,
+            },
+        )
+        .await?;
+    let now = Timestamp::now();
+    let (mut upcoming, mut past) = (Vec::new(), Vec::new());
+    for b in &found.items {
+        let as_buyer = b.buyer_id == account.id;
+        let row = BookingRow {
+            id: b.id,
+            title: b.title.clone(),
+            with: if as_buyer {
+                b.provider_name.clone()
+            } else {
+                b.buyer_name.clone()
+            },
+            role: if as_buyer { "with" } else { "for" },
+            when: when(b.start, &tz),
+            state: b.state.as_str().to_string(),
+            state_label: state_label(b),
+            upcoming: b.end > now && b.state.holds_time(),
+        };
+        if row.upcoming {
+            upcoming.push(row)
+        } else {
+            past.push(row)
+        }
+    }
+    past.reverse();
+    Ok(render(&Bookings {
+        chrome: Chrome::new(&viewer),
+        upcoming,
+        past,
+        tz: account.time_zone.clone(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "booking.html")]
+pub struct BookingPage {
+    chrome: Chrome,
+    notice: String,
+    errors: FormErrors,
+    b: Booking,
+    is_provider: bool,
+    your_time: String,
+    their_time: String,
+    their_zone: String,
+    price: String,
+    policy: String,
+    free_until: String,
+    fee_now: String,
+    can_change: bool,
+    can_reschedule: bool,
+}
+
+async fn booking_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    notice: &str,
+    errors: Invalid,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    let (b, party) = schedule::own_booking(state, account, id).await?;
+    // A provider lives by their working zone (the one their hours are in); a buyer by
+    // their account's zone.
+    let provider_zone = state.store.provider(b.provider_id).await?.time_zone;
+    let buyer_zone = state.store.account(b.buyer_id).await?.time_zone;
+    let (my_zone, their_zone) = match party {
+        Party::Buyer => (buyer_zone, provider_zone),
+        Party::Provider => (provider_zone, buyer_zone),
+    };
+    let mine = TimeZone::get(&my_zone).unwrap_or(TimeZone::UTC);
+    let theirs = TimeZone::get(&their_zone).unwrap_or(TimeZone::UTC);
+    let currency = Currency::parse(&b.currency).unwrap_or_else(|_| Currency::usd());
+    let policy =
+        CancellationPolicy::parse(&b.cancellation_policy).unwrap_or(CancellationPolicy::Strict);
+    let price = PriceModel::parse(
+        &b.price_model,
+        Some(b.price_minor),
+        b.minimum_minutes.and_then(|m| u32::try_from(m).ok()),
+    )
+    .unwrap_or(PriceModel::Free);
+    let terms = cancellation_terms(policy, price, b.start, Timestamp::now(), party);
+    let page = BookingPage {
+        chrome: Chrome::new(viewer),
+        notice: match notice {
+            "booked" => {
+                "Booked! It is on both calendars; download the .ics to add it to yours.".into()
+            }
+            "moved" => "Moved to the new time.".into(),
+            "cancelled" => "Cancelled.".into(),
+            _ => String::new(),
+        },
+        is_provider: party == Party::Provider,
+        your_time: when(b.start, &mine),
+        their_time: when(b.start, &theirs),
+        their_zone,
+        price: price.describe(currency),
+        policy: format!("{} — {}", policy.as_str(), policy.summary()),
+        free_until: when(terms.free_until, &mine),
+        fee_now: if terms.fee_minor == 0 {
+            "free".into()
+        } else {
+            Money::new(terms.fee_minor, currency).to_string()
+        },
+        can_change: b.state == onhand_core::booking::BookingState::Confirmed,
+        can_reschedule: party == Party::Buyer
+            && b.state == onhand_core::booking::BookingState::Confirmed
+            && Timestamp::now() <= terms.free_until,
+        errors: FormErrors(errors.clone()),
+        b,
+    };
+    Ok(if errors.is_empty() {
+        render(&page)
+    } else {
+        render_invalid(&page)
+    })
+}
+
+pub async fn booking(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    booking_page(
+        &state,
+        &viewer,
+        booking_id(&id)?,
+        &q.notice,
+        Invalid::default(),
+    )
+    .await
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    viewer.check_csrf(form.csrf())?;
+    let id = booking_id(&id)?;
+    match schedule::cancel(&state, account, id, Some(form.get("reason"))).await {
+        Ok(_) => Ok(Redirect::to(&format!("/bookings/{id}?notice=cancelled")).into_response()),
+        Err(Failure::Invalid(errors)) => booking_page(&state, &viewer, id, "", errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn reschedule(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    viewer.check_csrf(form.csrf())?;
+    let id = booking_id(&id)?;
+    let start = schedule::instant("start", form.get("start"))?;
+    match schedule::reschedule(&state, account, id, start).await {
+        Ok(moved) => {
+            Ok(Redirect::to(&format!("/bookings/{}?notice=moved", moved.id)).into_response())
+        }
+        Err(Failure::Conflict(m)) => {
+            let listing = state.store.booking(id).await?.listing_id;
+            let code = if m.contains("free window") {
+                "window"
+            } else {
+                "taken"
+            };
+            Ok(Redirect::to(&format!(
+                "/listings/{listing}?reschedule={id}&error={code}#book"
+            ))
+            .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Folds an iCalendar content line at 75 octets, as RFC 5545 requires.
+fn ics_line(out: &mut String, line: &str) {
+    let mut width = 0;
+    for c in line.chars() {
+        let len = c.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += len;
+    }
+    out.push_str("\r\n");
+}
+
+fn ics_text(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
+}
+
+/// One booking as an iCalendar file. Times are UTC (`Z`), which every calendar places
+/// correctly in its own zone; the provider's zone is named for reference.
+pub fn ics(b: &Booking, url: &str) -> String {
+    let stamp = |t: Timestamp| t.strftime("%Y%m%dT%H%M%SZ").to_string();
+    let mut out = String::new();
+    for line in [
+        "BEGIN:VCALENDAR".to_string(),
+        "VERSION:2.0".into(),
+        "PRODID:-//Onhand//Bookings//EN".into(),
+        "CALSCALE:GREGORIAN".into(),
+        "METHOD:PUBLISH".into(),
+        "BEGIN:VEVENT".into(),
+        format!("UID:booking-{}@onhand", b.id),
+        format!("DTSTAMP:{}", stamp(b.created_at)),
+        format!("DTSTART:{}", stamp(b.start)),
+        format!("DTEND:{}", stamp(b.end)),
+        format!(
+            "SUMMARY:{}",
+            ics_text(&format!("{} with {}", b.title, b.provider_name))
+        ),
+        format!(
+            "DESCRIPTION:{}",
+            ics_text(&format!(
+                "Onhand session for {}. Join from {url}",
+                b.buyer_name
+            ))
+        ),
+        format!("URL:{url}"),
+        format!(
+            "STATUS:{}",
+            if b.state.holds_time() {
+                "CONFIRMED"
+            } else {
+                "CANCELLED"
+            }
+        ),
+        "END:VEVENT".into(),
+        "END:VCALENDAR".into(),
+    ] {
+        ics_line(&mut out, &line);
+    }
+    out
+}
+
+pub async fn calendar_file(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    let id = booking_id(id.trim_end_matches(".ics"))?;
+    let (b, _) = schedule::own_booking(&state, account, id).await?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let body = ics(&b, &format!("http://{host}/bookings/{}", b.id));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/calendar; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"onhand-booking-{}.ics\"", b.id),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub struct DayRow {
+    key: &'static str,
+    label: &'static str,
+    value: String,
+}
+
+#[derive(Template)]
+#[template(path = "schedule.html")]
+pub struct ScheduleEditor {
+    chrome: Chrome,
+    notice: String,
+    errors: FormErrors,
+    days: Vec<DayRow>,
+    overrides: String,
+    zones: Vec<Choice>,
+    buffer_before_min: String,
+    buffer_after_min: String,
+    notice_min: String,
+    horizon_days: String,
+    step_min: String,
+}
+
+const DAY_LABELS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+fn editor_from(
+    viewer: &Viewer,
+    body: &AvailabilityBody,
+    notice: &str,
+    errors: Invalid,
+) -> ScheduleEditor {
+    ScheduleEditor {
+        chrome: Chrome::new(viewer),
+        notice: if notice == "saved" {
+            "Schedule saved.".into()
+        } else {
+            String::new()
+        },
+        days: WEEKDAYS
+            .iter()
+            .zip(DAY_LABELS)
+            .map(|(key, label)| DayRow {
+                key,
+                label,
+                value: body
+                    .weekly
+                    .get(*key)
+                    .map(|v| v.join(", "))
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        overrides: body
+            .overrides
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}: {}",
+                    o.date,
+                    if o.hours.is_empty() {
+                        "off".to_string()
+                    } else {
+                        o.hours.join(", ")
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        zones: super::zone_choices(&body.time_zone),
+        buffer_before_min: body.buffer_before_min.to_string(),
+        buffer_after_min: body.buffer_after_min.to_string(),
+        notice_min: body.notice_min.to_string(),
+        horizon_days: body.horizon_days.to_string(),
+        step_min: body.step_min.to_string(),
+        errors: FormErrors(errors),
+    }
+}
+
+pub async fn schedule_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    let a = schedule::availability(&state, account).await?;
+    Ok(render(&editor_from(
+        &viewer,
+        &AvailabilityBody::from_availability(&a),
+        &q.notice,
+        Invalid::default(),
+    )))
+}
+
+/// Reads the editor's text fields; numbers that do not parse are reported by field.
+fn schedule_body(form: &RawForm) -> Result<AvailabilityBody, (AvailabilityBody, Invalid)> {
+    let mut errors = Invalid::default();
+    let mut number = |field: &'static str| -> u32 {
+        let raw = form.get(field).trim();
+        raw.parse::<u32>().unwrap_or_else(|_| {
+            errors.push(field, format!("{raw:?} is not a whole number"));
+            0
+        })
+    };
+    let (before, after, notice, horizon, step) = (
+        number("buffer_before_min"),
+        number("buffer_after_min"),
+        number("notice_min"),
+        number("horizon_days"),
+        number("step_min"),
+    );
+    let split = |s: &str| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let mut overrides = Vec::new();
+    for line in form
+        .get("overrides")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        match line.split_once(':') {
+            Some((date, rest)) => overrides.push(crate::schedule::OverrideBody {
+                date: date.trim().to_string(),
+                hours: if rest.trim().eq_ignore_ascii_case("off") {
+                    Vec::new()
+                } else {
+                    split(rest)
+                },
+            }),
+            None => errors.push(
+                "overrides",
+                format!("{line:?} is not like \"2026-12-24: off\" or \"2026-12-27: 10:00-14:00\""),
+            ),
+        }
+    }
+    let clamp16 = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
+    let body = AvailabilityBody {
+        time_zone: form.get("time_zone").to_string(),
+        weekly: WEEKDAYS
+            .iter()
+            .map(|d| (d.to_string(), split(form.get(d))))
+            .collect(),
+        overrides,
+        buffer_before_min: clamp16(before),
+        buffer_after_min: clamp16(after),
+        notice_min: notice,
+        horizon_days: clamp16(horizon),
+        step_min: clamp16(step),
+    };
+    if errors.is_empty() {
+        Ok(body)
+    } else {
+        Err((body, errors))
+    }
+}
+
+pub async fn save_schedule(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    viewer.check_csrf(form.csrf())?;
+    let body = match schedule_body(&form) {
+        Ok(b) => b,
+        Err((b, errors)) => return Ok(render_invalid(&editor_from(&viewer, &b, "", errors))),
+    };
+    match schedule::set_availability(&state, account, &body).await {
+        Ok(_) => Ok(Redirect::to("/dashboard/schedule?notice=saved").into_response()),
+        Err(Failure::Invalid(errors)) => {
+            Ok(render_invalid(&editor_from(&viewer, &body, "", errors)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ics_lines_are_folded_and_escaped() {
+        let mut out = String::new();
+        ics_line(&mut out, &format!("SUMMARY:{}", "é".repeat(60)));
+        assert!(out.lines().all(|l| l.len() <= 75), "{out}");
+        assert_eq!(ics_text("a,b;c\nd"), "a\\,b\\;c\\nd");
+    }
+}
