@@ -240,7 +240,11 @@ pub fn free_slots(avail: &Availability, busy: &[Busy], q: &SlotQuery) -> Vec<Slo
     // Bookings sorted by start, so each candidate looks only at its neighbours.
     let mut sorted: Vec<Busy> = busy.to_vec();
     sorted.sort_by_key(|b| b.start);
-    let longest = sorted.iter().map(|b| b.end.duration_since(b.start)).max().unwrap_or(SignedDuration::ZERO);
+    let longest = sorted
+        .iter()
+        .map(|b| b.end.duration_since(b.start))
+        .max()
+        .unwrap_or(SignedDuration::ZERO);
     // Civil dates that can hold a start in the window, with a day of slack either side
     // for zones far from UTC.
     let (Ok(first), Ok(last)) = (
@@ -271,7 +275,8 @@ pub fn free_slots(avail: &Availability, busy: &[Busy], q: &SlotQuery) -> Vec<Slo
                 // can touch this slot.
                 let lo = sorted.partition_point(|b| b.start <= start - before - after - longest);
                 let hi = sorted.partition_point(|b| b.start < end + after + before);
-                if let Some(seats_left) = seats_left(&sorted[lo..hi.max(lo)], q, start, end, before, after)
+                if let Some(seats_left) =
+                    seats_left(&sorted[lo..hi.max(lo)], q, start, end, before, after)
                     && out.last().is_none_or(|s| s.start < start)
                 {
                     out.push(Slot {

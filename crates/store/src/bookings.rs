@@ -19,7 +19,7 @@ struct StoredOverride {
 
 const BOOKING_COLUMNS: &str = "b.id, b.listing_id, b.provider_id, b.buyer_id, b.start_ms, b.end_ms, b.seats, b.state, \
      b.title, b.price_model, b.price_minor, b.minimum_minutes, b.currency, b.cancellation_policy, b.cancel_reason, \
-     b.cancel_fee_minor, b.rescheduled_to, b.created_at_ms, pa.display_name AS provider_name, ba.display_name AS buyer_name";
+     b.cancel_fee_minor, b.rescheduled_to, b.proposed_start_ms, b.created_at_ms, pa.display_name AS provider_name, ba.display_name AS buyer_name";
 
 const BOOKING_FROM: &str = "FROM bookings b JOIN accounts pa ON pa.id = b.provider_id JOIN accounts ba ON ba.id = b.buyer_id";
 
@@ -44,6 +44,7 @@ fn booking(row: &SqliteRow) -> Booking {
         cancel_reason: row.get("cancel_reason"),
         cancel_fee_minor: row.get("cancel_fee_minor"),
         rescheduled_to: row.get("rescheduled_to"),
+        proposed_start: row.get::<Option<i64>, _>("proposed_start_ms").map(ts),
         created_at: ts(row.get("created_at_ms")),
     }
 }
@@ -170,7 +171,7 @@ impl Store {
             .apply(BookingEvent::Reschedule)
             .map_err(|e| StoreError::WrongState(e.to_string()))?;
         // The old booking stops holding its time first, so the new time may overlap it.
-        sqlx::query("UPDATE bookings SET state = 'rescheduled', updated_at_ms = ? WHERE id = ?")
+        sqlx::query("UPDATE bookings SET state = 'rescheduled', proposed_start_ms = NULL, updated_at_ms = ? WHERE id = ?")
             .bind(ms(now))
             .bind(old_id)
             .execute(&mut *tx)
@@ -183,6 +184,31 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(self.booking(new_id).await?)
+    }
+
+    /// Records (or, with `None`, withdraws) a provider's proposed new start for a
+    /// confirmed booking.
+    pub async fn propose_start(
+        &self,
+        id: i64,
+        start: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<Booking> {
+        let done = sqlx::query(
+            "UPDATE bookings SET proposed_start_ms = ?, updated_at_ms = ? WHERE id = ? AND state = 'confirmed'",
+        )
+        .bind(start.map(ms))
+        .bind(ms(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            self.booking(id).await?;
+            return Err(StoreError::WrongState(
+                "only a confirmed booking can get a new time".into(),
+            ));
+        }
+        self.booking(id).await
     }
 
     pub async fn booking(&self, id: i64) -> Result<Booking> {
@@ -234,7 +260,8 @@ impl Store {
             .map_err(|e| StoreError::WrongState(e.to_string()))?;
         let done = sqlx::query(
             "UPDATE bookings SET state = ?, cancel_reason = COALESCE(?, cancel_reason), \
-             cancel_fee_minor = COALESCE(?, cancel_fee_minor), updated_at_ms = ? WHERE id = ? AND state = ?",
+             cancel_fee_minor = COALESCE(?, cancel_fee_minor), proposed_start_ms = NULL, updated_at_ms = ? \
+             WHERE id = ? AND state = ?",
         )
         .bind(next.as_str())
         .bind(reason)

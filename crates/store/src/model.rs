@@ -223,5 +223,7 @@ pub struct Booking {
     pub cancel_reason: Option<String>,
     pub cancel_fee_minor: Option<i64>,
     pub rescheduled_to: Option<i64>,
+    /// A new start the provider proposed, waiting for the buyer.
+    pub proposed_start: Option<Timestamp>,
     pub created_at: Timestamp,
 }

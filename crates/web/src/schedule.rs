@@ -344,10 +344,7 @@ pub async fn reschedule(
 ) -> Result<Booking, Failure> {
     let (b, party) = own_booking(state, account, id).await?;
     if party == Party::Provider {
-        return Err(Failure::Forbidden(
-            "providers propose a new time to the buyer instead; that flow is not available yet"
-                .into(),
-        ));
+        return propose(state, &b, start).await;
     }
     let (policy, price) = terms_of(&b);
     let terms = cancellation_terms(policy, price, b.start, now(), party);
@@ -359,25 +356,113 @@ pub async fn reschedule(
         )));
     }
     let l = state.store.listing(b.listing_id).await?;
-    let v = l.published.as_ref().unwrap_or(&l.working);
-    let new = NewBooking {
+    let group_size = l.published.as_ref().unwrap_or(&l.working).group_size as u32;
+    let new = new_booking_at(&b, group_size, start);
+    match state.store.reschedule(id, &new, now()).await {
+        Ok(moved) => Ok(moved),
+        Err(BookError::SlotGone) => Err(gone()),
+        Err(BookError::Store(e)) => Err(e.into()),
+    }
+}
+
+fn new_booking_at(b: &Booking, group_size: u32, start: Timestamp) -> NewBooking<'_> {
+    NewBooking {
         listing_id: b.listing_id,
         provider_id: b.provider_id,
         buyer_id: b.buyer_id,
         start,
         seats: b.seats,
-        session_minutes: ((b.end.as_second() - b.start.as_second()) / 60) as u32,
-        group_size: v.group_size as u32,
+        session_minutes: (b.end.duration_since(b.start).as_secs() / 60) as u32,
+        group_size,
         title: &b.title,
         price_model: &b.price_model,
         price_minor: b.price_minor,
         minimum_minutes: b.minimum_minutes,
         currency: &b.currency,
         cancellation_policy: &b.cancellation_policy,
+    }
+}
+
+/// The provider proposes `start`; it must be free, not counting this booking itself.
+async fn propose(state: &AppState, b: &Booking, start: Timestamp) -> Result<Booking, Failure> {
+    if b.state != onhand_core::booking::BookingState::Confirmed {
+        return Err(Failure::Conflict(format!(
+            "a {} booking cannot get a new time",
+            b.state.as_str()
+        )));
+    }
+    let l = state.store.listing(b.listing_id).await?;
+    let v = l.published.as_ref().unwrap_or(&l.working);
+    let length = b.end.duration_since(b.start);
+    let availability = state.store.availability(b.provider_id).await?;
+    let busy: Vec<_> = state
+        .store
+        .busy(b.provider_id, start, start + length)
+        .await?
+        .into_iter()
+        .filter(|x| !(x.start == b.start && x.listing_id == b.listing_id))
+        .collect();
+    let query = SlotQuery {
+        listing_id: b.listing_id,
+        session_min: (length.as_secs() / 60) as u32,
+        group_size: v.group_size as u32,
+        from: start,
+        to: start + length,
+        now: now(),
     };
-    match state.store.reschedule(id, &new, now()).await {
+    if !onhand_core::schedule::is_bookable(&availability, &busy, &query, start, b.seats) {
+        return Err(Failure::Conflict(format!(
+            "{start} is not a free slot in your hours"
+        )));
+    }
+    let proposed = state.store.propose_start(b.id, Some(start), now()).await?;
+    tracing::info!(booking_id = b.id, %start, "provider proposed a new time");
+    Ok(proposed)
+}
+
+/// The buyer accepts the provider's proposed time (the booking moves) or declines it
+/// (the booking is cancelled, free for the buyer).
+pub async fn answer_proposal(
+    state: &AppState,
+    account: &Account,
+    id: i64,
+    accept: bool,
+) -> Result<Booking, Failure> {
+    let (b, party) = own_booking(state, account, id).await?;
+    if party != Party::Buyer {
+        return Err(Failure::Forbidden(
+            "only the buyer answers a proposed new time".into(),
+        ));
+    }
+    let Some(start) = b.proposed_start else {
+        return Err(Failure::Conflict(
+            "there is no proposed new time to answer".into(),
+        ));
+    };
+    if !accept {
+        return Ok(state
+            .store
+            .transition_booking(
+                id,
+                BookingEvent::Cancel(Party::Provider),
+                Some("The buyer declined the provider's proposed new time."),
+                Some(0),
+                now(),
+            )
+            .await?);
+    }
+    let l = state.store.listing(b.listing_id).await?;
+    let group_size = l.published.as_ref().unwrap_or(&l.working).group_size as u32;
+    match state
+        .store
+        .reschedule(id, &new_booking_at(&b, group_size, start), now())
+        .await
+    {
         Ok(moved) => Ok(moved),
-        Err(BookError::SlotGone) => Err(gone()),
+        Err(BookError::SlotGone) => {
+            state.store.propose_start(id, None, now()).await?;
+            Err(gone())
+        }
         Err(BookError::Store(e)) => Err(e.into()),
     }
 }

@@ -147,6 +147,8 @@ pub struct BookingBody {
     pub cancel_reason: Option<String>,
     pub cancel_fee_minor: Option<i64>,
     pub rescheduled_to: Option<i64>,
+    /// A new start the provider proposed; the buyer accepts or declines it.
+    pub proposed_start: Option<String>,
 }
 
 impl From<&Booking> for BookingBody {
@@ -170,6 +172,7 @@ impl From<&Booking> for BookingBody {
             cancel_reason: b.cancel_reason.clone(),
             cancel_fee_minor: b.cancel_fee_minor,
             rescheduled_to: b.rescheduled_to,
+            proposed_start: b.proposed_start.map(|t| t.to_string()),
         }
     }
 }
@@ -260,7 +263,8 @@ pub struct RescheduleRequest {
     pub start: String,
 }
 
-/// Moves the caller's booking to another free slot, inside the policy's free window.
+/// Moves the booking: a buyer moves it to another free slot inside the policy's free
+/// window; a provider proposes the new time, which the buyer then accepts or declines.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/reschedule", tag = "schedule", security(("bearer" = [])), params(("id" = i64, Path)),
     request_body = RescheduleRequest, responses((status = 200, body = BookingBody), (status = 409, body = ErrorBody)))]
 pub async fn reschedule(
@@ -271,5 +275,29 @@ pub async fn reschedule(
 ) -> Result<Json<BookingBody>, ApiError> {
     let start = instant("start", &req.start)?;
     let b = schedule::reschedule(&state, &caller.0, id, start).await?;
+    Ok(Json(BookingBody::from(&b)))
+}
+
+/// The buyer accepts the provider's proposed time: the booking moves.
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/proposal/accept", tag = "schedule", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = BookingBody), (status = 409, body = ErrorBody)))]
+pub async fn accept_proposal(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<Json<BookingBody>, ApiError> {
+    let b = schedule::answer_proposal(&state, &caller.0, id, true).await?;
+    Ok(Json(BookingBody::from(&b)))
+}
+
+/// The buyer declines the provider's proposed time: the booking is cancelled at no cost.
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/proposal/decline", tag = "schedule", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = BookingBody), (status = 409, body = ErrorBody)))]
+pub async fn decline_proposal(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<Json<BookingBody>, ApiError> {
+    let b = schedule::answer_proposal(&state, &caller.0, id, false).await?;
     Ok(Json(BookingBody::from(&b)))
 }

@@ -79,6 +79,14 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}", get(bookings::get))
         .route("/bookings/{id}/cancel", post(bookings::cancel))
         .route("/bookings/{id}/reschedule", post(bookings::reschedule))
+        .route(
+            "/bookings/{id}/proposal/accept",
+            post(bookings::accept_proposal),
+        )
+        .route(
+            "/bookings/{id}/proposal/decline",
+            post(bookings::decline_proposal),
+        )
 }
 
 #[derive(OpenApi)]
@@ -95,6 +103,7 @@ pub fn router() -> Router<AppState> {
         admin::approve_listing, admin::reject_listing, admin::accounts, admin::suspend, admin::unsuspend,
         bookings::get_availability, bookings::put_availability, bookings::slots, bookings::create,
         bookings::list, bookings::get, bookings::cancel, bookings::reschedule,
+        bookings::accept_proposal, bookings::decline_proposal,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

@@ -298,6 +298,7 @@ pub struct BookingPage {
     fee_now: String,
     can_change: bool,
     can_reschedule: bool,
+    proposed: Option<String>,
 }
 
 async fn booking_page(
@@ -337,6 +338,7 @@ async fn booking_page(
             }
             "moved" => "Moved to the new time.".into(),
             "cancelled" => "Cancelled.".into(),
+            "proposed" => "New time proposed; the buyer will accept or decline it.".into(),
             _ => String::new(),
         },
         is_provider: party == Party::Provider,
@@ -355,6 +357,7 @@ async fn booking_page(
         can_reschedule: party == Party::Buyer
             && b.state == onhand_core::booking::BookingState::Confirmed
             && Timestamp::now() <= terms.free_until,
+        proposed: b.proposed_start.map(|t| when(t, &mine)),
         errors: FormErrors(errors.clone()),
         b,
     };
@@ -423,6 +426,64 @@ pub async fn reschedule(
             ))
             .into_response())
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The provider proposes a new start, typed as a civil time in their working zone.
+pub async fn propose(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    viewer.check_csrf(form.csrf())?;
+    let id = booking_id(&id)?;
+    let zone = state.store.availability(account.id).await?.time_zone;
+    let raw = form.get("local");
+    let start = raw
+        .parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| zone.to_ambiguous_timestamp(dt).compatible().ok());
+    let Some(start) = start else {
+        return booking_page(
+            &state,
+            &viewer,
+            id,
+            "",
+            Invalid::one("start", format!("{raw:?} is not a date and time")),
+        )
+        .await;
+    };
+    match schedule::reschedule(&state, account, id, start).await {
+        Ok(_) => Ok(Redirect::to(&format!("/bookings/{id}?notice=proposed")).into_response()),
+        Err(Failure::Conflict(m)) => {
+            booking_page(&state, &viewer, id, "", Invalid::one("start", m)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn answer(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, answer)): Path<(String, String)>,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    viewer.check_csrf(form.csrf())?;
+    let id = booking_id(&id)?;
+    let accept = match answer.as_str() {
+        "accept" => true,
+        "decline" => false,
+        other => return Err(Failure::NotFound(format!("there is no answer {other:?}")).into()),
+    };
+    match schedule::answer_proposal(&state, account, id, accept).await {
+        Ok(b) if accept => {
+            Ok(Redirect::to(&format!("/bookings/{}?notice=moved", b.id)).into_response())
+        }
+        Ok(_) => Ok(Redirect::to(&format!("/bookings/{id}?notice=cancelled")).into_response()),
         Err(e) => Err(e.into()),
     }
 }

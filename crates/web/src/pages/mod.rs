@@ -48,6 +48,8 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}/calendar.ics", get(booking::calendar_file))
         .route("/bookings/{id}/cancel", post(booking::cancel))
         .route("/bookings/{id}/reschedule", post(booking::reschedule))
+        .route("/bookings/{id}/propose", post(booking::propose))
+        .route("/bookings/{id}/proposal/{answer}", post(booking::answer))
         .route(
             "/dashboard/apply",
             get(dashboard::apply_form).post(dashboard::apply),

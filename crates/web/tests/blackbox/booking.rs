@@ -316,14 +316,7 @@ async fn cancelling_costs_what_the_policy_says() {
             .1["state"],
         "rescheduled"
     );
-    let (status, _) = app
-        .post_json(
-            &format!("/api/v1/bookings/{moved_id}/reschedule"),
-            Some(&gus),
-            json!({"start": later}),
-        )
-        .await;
-    assert_eq!(status, 403, "providers propose, they do not move");
+
     let (status, body) = app
         .post_json(
             &format!("/api/v1/bookings/{moved_id}/cancel"),
@@ -394,4 +387,113 @@ async fn cancelling_costs_what_the_policy_says() {
         )
         .await;
     assert_eq!(status, 409, "the past is never free");
+}
+
+#[tokio::test]
+async fn providers_propose_new_times_that_buyers_accept_or_decline() {
+    let app = spawn_app().await;
+    let (gus, listing) = setup(&app, 1).await;
+    let bea = app.quick_user("bea@example.com").await;
+    let open = slots(&app, listing, "").await;
+    let at = |i: usize| open[i]["start"].as_str().unwrap().to_string();
+    let book = |start: String| {
+        let (app, bea) = (&app, bea.clone());
+        async move {
+            let (status, b) = app
+                .post_json(
+                    "/api/v1/bookings",
+                    Some(&bea),
+                    json!({"listing_id": listing, "start": start}),
+                )
+                .await;
+            assert_eq!(status, 201, "{b}");
+            b["id"].as_i64().unwrap()
+        }
+    };
+    let first = book(at(10)).await;
+    let second = book(at(20)).await;
+
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/bookings/{first}/proposal/accept"),
+            Some(&bea),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 409, "nothing proposed yet");
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/bookings/{first}/reschedule"),
+            Some(&gus),
+            json!({"start": at(20)}),
+        )
+        .await;
+    assert_eq!(
+        status, 409,
+        "the provider cannot propose a booked time: {body}"
+    );
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/bookings/{first}/reschedule"),
+            Some(&gus),
+            json!({"start": at(11)}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["proposed_start"].as_str()),
+        (200, Some(at(11).as_str())),
+        "a shift overlapping itself is fine: {body}"
+    );
+    assert_eq!(
+        body["state"], "confirmed",
+        "nothing moves until the buyer says so"
+    );
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/bookings/{first}/proposal/accept"),
+            Some(&gus),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 403, "only the buyer answers");
+    let (status, moved) = app
+        .post_json(
+            &format!("/api/v1/bookings/{first}/proposal/accept"),
+            Some(&bea),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, moved["start"].as_str()),
+        (200, Some(at(11).as_str())),
+        "{moved}"
+    );
+    assert_eq!(
+        app.get_json(&format!("/api/v1/bookings/{first}"), Some(&bea))
+            .await
+            .1["state"],
+        "rescheduled"
+    );
+
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/bookings/{second}/reschedule"),
+            Some(&gus),
+            json!({"start": at(30)}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, declined) = app
+        .post_json(
+            &format!("/api/v1/bookings/{second}/proposal/decline"),
+            Some(&bea),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(declined["state"], "cancelled_by_provider");
+    assert_eq!(
+        declined["cancel_fee_minor"], 0,
+        "declining costs the buyer nothing"
+    );
 }
