@@ -211,6 +211,76 @@ impl Store {
         self.booking(id).await
     }
 
+    /// Sets the account's calendar feed token (replacing any earlier one, whose URL stops
+    /// working), or with `None` turns the feed off.
+    pub async fn set_calendar_feed(
+        &self,
+        account_id: i64,
+        token_hash: Option<&[u8]>,
+        now: Timestamp,
+    ) -> Result<()> {
+        match token_hash {
+            Some(hash) => {
+                sqlx::query(
+                    "INSERT INTO calendar_feeds (account_id, token_hash, created_at_ms) VALUES (?, ?, ?) \
+                     ON CONFLICT (account_id) DO UPDATE SET token_hash = excluded.token_hash, created_at_ms = excluded.created_at_ms",
+                )
+                .bind(account_id)
+                .bind(hash)
+                .bind(ms(now))
+                .execute(&self.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM calendar_feeds WHERE account_id = ?")
+                    .bind(account_id)
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// When the account's feed was made, if it has one.
+    pub async fn calendar_feed_since(&self, account_id: i64) -> Result<Option<Timestamp>> {
+        let at: Option<i64> =
+            sqlx::query_scalar("SELECT created_at_ms FROM calendar_feeds WHERE account_id = ?")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(at.map(ts))
+    }
+
+    /// The account whose feed token has this hash.
+    pub async fn calendar_feed_owner(&self, token_hash: &[u8]) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT f.account_id FROM calendar_feeds f JOIN accounts a ON a.id = f.account_id \
+             WHERE f.token_hash = ? AND a.suspended_at_ms IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Bookings of the account that end after `since`, soonest first, at most `limit`.
+    pub async fn bookings_since(
+        &self,
+        account_id: i64,
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Booking>> {
+        let rows = sqlx::query(crate::dynamic(format!(
+            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE (b.buyer_id = ?1 OR b.provider_id = ?1) AND b.end_ms > ?2 \
+             ORDER BY b.start_ms LIMIT ?3"
+        )))
+        .bind(account_id)
+        .bind(ms(since))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(booking).collect())
+    }
+
     pub async fn booking(&self, id: i64) -> Result<Booking> {
         let row = sqlx::query(crate::dynamic(format!(
             "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.id = ?"

@@ -6,6 +6,7 @@
 mod actions;
 pub mod api;
 pub mod auth;
+mod calendar;
 pub mod error;
 pub mod pages;
 mod schedule;

@@ -473,3 +473,66 @@ pub fn local_rfc3339(t: Timestamp, tz: &TimeZone) -> String {
         .strftime("%Y-%m-%dT%H:%M:%S%:z")
         .to_string()
 }
+
+/// Calendar feed tokens start with this.
+pub const FEED_TOKEN_PREFIX: &str = "feed_";
+
+/// Makes a new private feed URL path for the account; any earlier URL stops working.
+pub async fn reset_calendar_feed(state: &AppState, account: &Account) -> Result<String, Failure> {
+    let token = format!("{FEED_TOKEN_PREFIX}{}", crate::auth::random_token());
+    state
+        .store
+        .set_calendar_feed(account.id, Some(&crate::auth::hash_token(&token)), now())
+        .await?;
+    Ok(format!("/calendar/{token}.ics"))
+}
+
+pub async fn stop_calendar_feed(state: &AppState, account: &Account) -> Result<(), Failure> {
+    Ok(state
+        .store
+        .set_calendar_feed(account.id, None, now())
+        .await?)
+}
+
+/// Bookings a feed shows: the last 30 days and everything ahead, at most this many.
+pub const FEED_BOOKINGS_MAX: i64 = 1000;
+
+/// The calendar behind a feed path's file name ("<token>.ics").
+pub async fn calendar_feed(state: &AppState, file: &str) -> Result<Vec<Booking>, Failure> {
+    let token = file.strip_suffix(".ics").unwrap_or(file);
+    let owner = match state
+        .store
+        .calendar_feed_owner(&crate::auth::hash_token(token))
+        .await
+    {
+        Ok(id) => id,
+        Err(StoreError::NotFound) => return Err(Failure::not_found("calendar feed")),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(state
+        .store
+        .bookings_since(
+            owner,
+            now() - SignedDuration::from_hours(24 * 30),
+            FEED_BOOKINGS_MAX,
+        )
+        .await?)
+}
+
+/// The site's origin as the request named it, for absolute links in calendars.
+pub fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.config.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}

@@ -301,3 +301,36 @@ pub async fn decline_proposal(
     let b = schedule::answer_proposal(&state, &caller.0, id, false).await?;
     Ok(Json(BookingBody::from(&b)))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct FeedBody {
+    /// The private feed address; shown once.
+    pub url: String,
+}
+
+/// Makes a new private calendar feed address (any earlier one stops working).
+#[utoipa::path(post, path = "/api/v1/me/calendar-feed", tag = "schedule", security(("bearer" = [])),
+    responses((status = 201, body = FeedBody)))]
+pub async fn create_feed(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    headers: axum::http::HeaderMap,
+) -> Result<(StatusCode, Json<FeedBody>), ApiError> {
+    let path = schedule::reset_calendar_feed(&state, &caller.0).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(FeedBody {
+            url: format!("{}{path}", schedule::origin(&state, &headers)),
+        }),
+    ))
+}
+
+/// Stops the caller's calendar feed.
+#[utoipa::path(delete, path = "/api/v1/me/calendar-feed", tag = "schedule", security(("bearer" = [])), responses((status = 204)))]
+pub async fn delete_feed(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<StatusCode, ApiError> {
+    schedule::stop_calendar_feed(&state, &caller.0).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

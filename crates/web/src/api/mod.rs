@@ -71,6 +71,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/accounts/{id}/suspend", post(admin::suspend))
         .route("/admin/accounts/{id}/unsuspend", post(admin::unsuspend))
         .route(
+            "/me/calendar-feed",
+            post(bookings::create_feed).delete(bookings::delete_feed),
+        )
+        .route(
             "/me/availability",
             get(bookings::get_availability).put(bookings::put_availability),
         )
@@ -103,7 +107,7 @@ pub fn router() -> Router<AppState> {
         admin::approve_listing, admin::reject_listing, admin::accounts, admin::suspend, admin::unsuspend,
         bookings::get_availability, bookings::put_availability, bookings::slots, bookings::create,
         bookings::list, bookings::get, bookings::cancel, bookings::reschedule,
-        bookings::accept_proposal, bookings::decline_proposal,
+        bookings::accept_proposal, bookings::decline_proposal, bookings::create_feed, bookings::delete_feed,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

@@ -187,6 +187,8 @@ pub struct Settings {
     langs: Vec<Choice>,
     tokens: Vec<TokenRow>,
     new_token: Option<String>,
+    feed_since: Option<String>,
+    new_feed_url: Option<String>,
 }
 
 fn day(t: jiff::Timestamp, tz: &str) -> String {
@@ -204,7 +206,24 @@ async fn settings_page(
     form: Option<&RawForm>,
     new_token: Option<String>,
 ) -> Result<Response, PageError> {
+    settings_page_with(state, viewer, notice, errors, form, new_token, None).await
+}
+
+async fn settings_page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    notice: &str,
+    errors: Invalid,
+    form: Option<&RawForm>,
+    new_token: Option<String>,
+    new_feed_url: Option<String>,
+) -> Result<Response, PageError> {
     let account = viewer.require()?;
+    let feed_since = state
+        .store
+        .calendar_feed_since(account.id)
+        .await?
+        .map(|t| day(t, &account.time_zone));
     let tokens = state.store.api_tokens(account.id).await?;
     let (name, tz, country, langs) = match form {
         Some(f) => (
@@ -243,6 +262,8 @@ async fn settings_page(
             })
             .collect(),
         new_token,
+        feed_since,
+        new_feed_url,
         errors: FormErrors(errors.clone()),
     };
     Ok(if errors.is_empty() {
@@ -343,4 +364,37 @@ pub async fn revoke_token(
         .await
         .map_err(|_| Failure::not_found("live token"))?;
     Ok(Redirect::to("/settings?notice=token-revoked").into_response())
+}
+
+pub async fn reset_calendar(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    viewer.check_csrf(form.csrf())?;
+    let path = crate::schedule::reset_calendar_feed(&state, account).await?;
+    let url = format!("{}{path}", crate::schedule::origin(&state, &headers));
+    settings_page_with(
+        &state,
+        &viewer,
+        "",
+        Invalid::default(),
+        None,
+        None,
+        Some(url),
+    )
+    .await
+}
+
+pub async fn stop_calendar(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    viewer.check_csrf(form.csrf())?;
+    crate::schedule::stop_calendar_feed(&state, account).await?;
+    Ok(Redirect::to("/settings?notice=feed-stopped").into_response())
 }

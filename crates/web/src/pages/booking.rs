@@ -488,72 +488,6 @@ pub async fn answer(
     }
 }
 
-/// Folds an iCalendar content line at 75 octets, as RFC 5545 requires.
-fn ics_line(out: &mut String, line: &str) {
-    let mut width = 0;
-    for c in line.chars() {
-        let len = c.len_utf8();
-        if width + len > 75 {
-            out.push_str("\r\n ");
-            width = 1;
-        }
-        out.push(c);
-        width += len;
-    }
-    out.push_str("\r\n");
-}
-
-fn ics_text(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace(';', "\\;")
-        .replace(',', "\\,")
-        .replace('\n', "\\n")
-}
-
-/// One booking as an iCalendar file. Times are UTC (`Z`), which every calendar places
-/// correctly in its own zone; the provider's zone is named for reference.
-pub fn ics(b: &Booking, url: &str) -> String {
-    let stamp = |t: Timestamp| t.strftime("%Y%m%dT%H%M%SZ").to_string();
-    let mut out = String::new();
-    for line in [
-        "BEGIN:VCALENDAR".to_string(),
-        "VERSION:2.0".into(),
-        "PRODID:-//Onhand//Bookings//EN".into(),
-        "CALSCALE:GREGORIAN".into(),
-        "METHOD:PUBLISH".into(),
-        "BEGIN:VEVENT".into(),
-        format!("UID:booking-{}@onhand", b.id),
-        format!("DTSTAMP:{}", stamp(b.created_at)),
-        format!("DTSTART:{}", stamp(b.start)),
-        format!("DTEND:{}", stamp(b.end)),
-        format!(
-            "SUMMARY:{}",
-            ics_text(&format!("{} with {}", b.title, b.provider_name))
-        ),
-        format!(
-            "DESCRIPTION:{}",
-            ics_text(&format!(
-                "Onhand session for {}. Join from {url}",
-                b.buyer_name
-            ))
-        ),
-        format!("URL:{url}"),
-        format!(
-            "STATUS:{}",
-            if b.state.holds_time() {
-                "CONFIRMED"
-            } else {
-                "CANCELLED"
-            }
-        ),
-        "END:VEVENT".into(),
-        "END:VCALENDAR".into(),
-    ] {
-        ics_line(&mut out, &line);
-    }
-    out
-}
-
 pub async fn calendar_file(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -567,7 +501,7 @@ pub async fn calendar_file(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    let body = ics(&b, &format!("http://{host}/bookings/{}", b.id));
+    let body = crate::calendar::ics(std::slice::from_ref(&b), &format!("http://{host}"));
     Ok((
         [
             (
@@ -770,15 +704,20 @@ pub async fn save_schedule(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ics_lines_are_folded_and_escaped() {
-        let mut out = String::new();
-        ics_line(&mut out, &format!("SUMMARY:{}", "é".repeat(60)));
-        assert!(out.lines().all(|l| l.len() <= 75), "{out}");
-        assert_eq!(ics_text("a,b;c\nd"), "a\\,b\\;c\\nd");
-    }
+/// A person's private calendar feed, for Google Calendar or Outlook to subscribe to.
+pub async fn calendar_feed(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, PageError> {
+    let bookings = schedule::calendar_feed(&state, &file).await?;
+    let body = crate::calendar::ics(&bookings, &schedule::origin(&state, &headers));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        body,
+    )
+        .into_response())
 }

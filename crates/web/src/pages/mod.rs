@@ -49,6 +49,9 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}/cancel", post(booking::cancel))
         .route("/bookings/{id}/reschedule", post(booking::reschedule))
         .route("/bookings/{id}/propose", post(booking::propose))
+        .route("/calendar/{file}", get(booking::calendar_feed))
+        .route("/settings/calendar", post(account::reset_calendar))
+        .route("/settings/calendar/stop", post(account::stop_calendar))
         .route("/bookings/{id}/proposal/{answer}", post(booking::answer))
         .route(
             "/dashboard/apply",
@@ -295,6 +298,7 @@ pub fn notice_text(code: &str) -> &'static str {
         "profile-saved" => "Profile saved.",
         "password-changed" => "Password changed. Other browsers have been signed out.",
         "token-revoked" => "Token revoked.",
+        "feed-stopped" => "Calendar feed stopped; its URL no longer works.",
         "listing-saved" => "Draft saved.",
         "listing-submitted" => "Sent for review. It goes live once an operator approves it.",
         "listing-paused" => "Paused: the listing is hidden until you unpause it.",

@@ -497,3 +497,72 @@ async fn providers_propose_new_times_that_buyers_accept_or_decline() {
         "declining costs the buyer nothing"
     );
 }
+
+#[tokio::test]
+async fn a_private_calendar_feed_lists_bookings_until_revoked() {
+    let app = spawn_app().await;
+    let (gus, listing) = setup(&app, 1).await;
+    let bea = app.quick_user("bea@example.com").await;
+    let start = slots(&app, listing, "").await[6]["start"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, booking) = app
+        .post_json(
+            "/api/v1/bookings",
+            Some(&bea),
+            json!({"listing_id": listing, "start": start}),
+        )
+        .await;
+    let id = booking["id"].as_i64().unwrap();
+
+    let (status, feed) = app
+        .post_json("/api/v1/me/calendar-feed", Some(&gus), json!({}))
+        .await;
+    assert_eq!(status, 201, "{feed}");
+    let url = feed["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&app.base) && url.ends_with(".ics"), "{url}");
+    let res = app.api.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let ics = res.text().await.unwrap();
+    let start: jiff::Timestamp = start.parse().unwrap();
+    assert!(ics.contains(&format!("UID:booking-{id}@onhand")), "{ics}");
+    assert!(
+        ics.contains(&format!("DTSTART:{}", start.strftime("%Y%m%dT%H%M%SZ"))),
+        "{ics}"
+    );
+    assert!(ics.lines().all(|l| l.len() <= 75));
+
+    let (_, again) = app
+        .post_json("/api/v1/me/calendar-feed", Some(&gus), json!({}))
+        .await;
+    assert_eq!(
+        app.api.get(&url).send().await.unwrap().status(),
+        404,
+        "a new address retires the old one"
+    );
+    let new_url = again["url"].as_str().unwrap();
+    assert_eq!(app.api.get(new_url).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.send(Method::DELETE, "/api/v1/me/calendar-feed", Some(&gus), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(app.api.get(new_url).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.api
+            .get(app.url("/calendar/feed_guess.ics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
