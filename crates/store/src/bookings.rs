@@ -281,6 +281,38 @@ impl Store {
         Ok(rows.iter().map(booking).collect())
     }
 
+    /// Whether the provider has a session going on at `now`.
+    pub async fn in_session(&self, provider_id: i64, now: Timestamp) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM bookings WHERE provider_id = ? AND state IN ('confirmed', 'in_progress') AND start_ms <= ? AND end_ms > ? LIMIT 1",
+        )
+        .bind(provider_id)
+        .bind(ms(now))
+        .bind(ms(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// Books a help-now session starting at `new.start`, outside the provider's weekly
+    /// hours, as long as it overlaps none of their other bookings. Same transaction rule
+    /// as `book`: checked and written under one write lock.
+    pub async fn book_now(
+        &self,
+        new: &NewBooking<'_>,
+        now: Timestamp,
+    ) -> Result<Booking, BookError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let end = new.start + jiff::SignedDuration::from_mins(i64::from(new.session_minutes));
+        let busy = load_busy(&mut tx, new.provider_id, new.start, end).await?;
+        if busy.iter().any(|b| b.start < end && new.start < b.end) {
+            return Err(BookError::SlotGone);
+        }
+        let id = insert(&mut tx, new, end, now).await?;
+        tx.commit().await?;
+        Ok(self.booking(id).await?)
+    }
+
     pub async fn booking(&self, id: i64) -> Result<Booking> {
         let row = sqlx::query(crate::dynamic(format!(
             "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.id = ?"
@@ -449,6 +481,15 @@ async fn insert_if_free(
     if !is_bookable(&availability, &busy, &query, new.start, new.seats) {
         return Err(BookError::SlotGone);
     }
+    insert(tx, new, end, now).await
+}
+
+async fn insert(
+    tx: &mut sqlx::SqliteConnection,
+    new: &NewBooking<'_>,
+    end: Timestamp,
+    now: Timestamp,
+) -> Result<i64, BookError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO bookings (listing_id, provider_id, buyer_id, start_ms, end_ms, seats, state, title, price_model, \
              price_minor, minimum_minutes, currency, cancellation_policy, created_at_ms, updated_at_ms) \

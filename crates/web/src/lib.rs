@@ -8,6 +8,8 @@ pub mod api;
 pub mod auth;
 mod calendar;
 pub mod error;
+pub mod helpnow;
+mod live;
 pub mod pages;
 mod schedule;
 mod state;
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .nest("/api/v1", api::router())
         .route("/api/openapi.json", axum::routing::get(api::openapi_json))
+        .route("/ws", axum::routing::get(live::socket))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route("/readyz", axum::routing::get(readyz))
         .fallback(error::fallback)
@@ -98,6 +101,7 @@ impl Application {
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
         let state = AppState::new(config, store);
+        tokio::spawn(live::ticker(state.clone()));
         Ok(Application {
             listener,
             router: router(state),

@@ -536,3 +536,87 @@ pub fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
     };
     format!("{scheme}://{host}")
 }
+
+/// A buyer asks a provider for help now through one of their listings.
+pub async fn ask_help_now(
+    state: &AppState,
+    buyer: &Account,
+    listing_id: i64,
+) -> Result<crate::helpnow::Request, Failure> {
+    use crate::helpnow::AskError;
+    let l = bookable_listing(state, listing_id).await?;
+    if l.provider_id == buyer.id {
+        return Err(Failure::Forbidden(
+            "you cannot ask yourself for help".into(),
+        ));
+    }
+    let v = l.published.as_ref().expect("public listings are published");
+    match state.help_now.ask(
+        l.provider_id,
+        listing_id,
+        buyer.id,
+        &buyer.display_name,
+        &v.title,
+    ) {
+        Ok(r) => Ok(r),
+        Err(AskError::Offline) => Err(Failure::Conflict(format!(
+            "{} is not available right now; book a time instead",
+            l.provider_name
+        ))),
+        Err(AskError::LineFull) => Err(Failure::Conflict(format!(
+            "{} already has {} people waiting; book a time instead",
+            l.provider_name,
+            crate::helpnow::LINE_MAX
+        ))),
+        Err(AskError::AlreadyWaiting) => Err(Failure::Conflict(
+            "you are already in this provider's line".into(),
+        )),
+    }
+}
+
+/// The provider accepts a ringing request: a booking that starts now.
+pub async fn accept_help_now(
+    state: &AppState,
+    provider: &Account,
+    request_id: i64,
+) -> Result<Booking, Failure> {
+    let Some(r) = state.help_now.take_ringing(provider.id, request_id) else {
+        return Err(Failure::Conflict(
+            "that request is no longer ringing".into(),
+        ));
+    };
+    let l = state.store.listing(r.listing_id).await?;
+    let v = l.published.as_ref().unwrap_or(&l.working);
+    let new = NewBooking {
+        listing_id: r.listing_id,
+        provider_id: r.provider_id,
+        buyer_id: r.buyer_id,
+        start: crate::helpnow::session_start(now()),
+        seats: 1,
+        session_minutes: v.session_minutes as u32,
+        group_size: v.group_size as u32,
+        title: &v.title,
+        price_model: &v.price_model,
+        price_minor: v.price_minor,
+        minimum_minutes: v.minimum_minutes,
+        currency: &v.currency,
+        cancellation_policy: &v.cancellation_policy,
+    };
+    match state.store.book_now(&new, now()).await {
+        Ok(b) => {
+            state.help_now.accepted(request_id, b.id);
+            tracing::info!(booking_id = b.id, request_id, "help-now request accepted");
+            Ok(b)
+        }
+        Err(BookError::SlotGone) => {
+            state.help_now.put_back(r);
+            Err(Failure::Conflict(
+                "you have another session at this time; finish it first".into(),
+            ))
+        }
+        Err(BookError::Store(e)) => {
+            state.help_now.put_back(r);
+            Err(e.into())
+        }
+    }
+}

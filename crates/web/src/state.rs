@@ -23,6 +23,8 @@ pub struct Config {
     pub signin_failures_per_account: u32,
     pub signin_failures_per_ip: u32,
     pub signin_window: Duration,
+    /// How long a help-now request rings before it expires.
+    pub help_now_ring: Duration,
 }
 
 impl Default for Config {
@@ -36,6 +38,7 @@ impl Default for Config {
             signin_failures_per_account: 5,
             signin_failures_per_ip: 50,
             signin_window: Duration::from_secs(15 * 60),
+            help_now_ring: Duration::from_secs(60),
         }
     }
 }
@@ -45,6 +48,7 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub throttle: Arc<Throttle>,
+    pub help_now: Arc<crate::helpnow::HelpNow>,
 }
 
 impl AppState {
@@ -56,6 +60,7 @@ impl AppState {
         );
         AppState {
             store,
+            help_now: Arc::new(crate::helpnow::HelpNow::new(config.help_now_ring)),
             config: Arc::new(config),
             throttle: Arc::new(throttle),
         }

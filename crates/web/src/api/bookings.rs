@@ -334,3 +334,95 @@ pub async fn delete_feed(
     schedule::stop_calendar_feed(&state, &caller.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct HelpNowBody {
+    pub id: i64,
+    pub listing_id: i64,
+    pub provider_id: i64,
+    pub state: crate::helpnow::RequestState,
+    /// Place in the provider's line (1 = next or ringing); 0 once out of the line.
+    pub place: usize,
+    /// The booking made when the provider accepted.
+    pub booking_id: Option<i64>,
+    /// Seconds the provider has to answer a ring.
+    pub ring_seconds: u64,
+}
+
+fn help_now_body(state: &AppState, r: &crate::helpnow::Request, place: usize) -> HelpNowBody {
+    HelpNowBody {
+        id: r.id,
+        listing_id: r.listing_id,
+        provider_id: r.provider_id,
+        state: r.state,
+        place,
+        booking_id: r.booking_id,
+        ring_seconds: state.help_now.ring_for().as_secs(),
+    }
+}
+
+/// Asks the listing's provider for help now: their dashboard rings, or you wait in line.
+#[utoipa::path(post, path = "/api/v1/listings/{id}/help-now", tag = "help-now", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 201, body = HelpNowBody), (status = 409, body = ErrorBody)))]
+pub async fn ask_help_now(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<(StatusCode, Json<HelpNowBody>), ApiError> {
+    let r = schedule::ask_help_now(&state, &caller.0, id).await?;
+    let place = state.help_now.request(r.id).map(|(_, p)| p).unwrap_or(0);
+    Ok((StatusCode::CREATED, Json(help_now_body(&state, &r, place))))
+}
+
+fn own_request(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: i64,
+) -> Result<(crate::helpnow::Request, usize), ApiError> {
+    match state.help_now.request(id) {
+        Some((r, place)) if r.buyer_id == caller.0.id || r.provider_id == caller.0.id => {
+            Ok((r, place))
+        }
+        _ => Err(crate::error::Failure::not_found("help-now request").into()),
+    }
+}
+
+/// Where a help-now request stands, with the buyer's place in line.
+#[utoipa::path(get, path = "/api/v1/help-now/{id}", tag = "help-now", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = HelpNowBody), (status = 404, body = ErrorBody)))]
+pub async fn help_now_status(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<Json<HelpNowBody>, ApiError> {
+    let (r, place) = own_request(&state, &caller, id)?;
+    Ok(Json(help_now_body(&state, &r, place)))
+}
+
+/// The buyer leaves the line.
+#[utoipa::path(delete, path = "/api/v1/help-now/{id}", tag = "help-now", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 204), (status = 409, body = ErrorBody)))]
+pub async fn leave_help_now(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<StatusCode, ApiError> {
+    own_request(&state, &caller, id)?;
+    if state.help_now.leave(caller.0.id, id) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(crate::error::Failure::Conflict("this request is no longer waiting".into()).into())
+    }
+}
+
+/// The provider accepts a ringing request: a booking that starts now.
+#[utoipa::path(post, path = "/api/v1/help-now/{id}/accept", tag = "help-now", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 201, body = BookingBody), (status = 409, body = ErrorBody)))]
+pub async fn accept_help_now(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<(StatusCode, Json<BookingBody>), ApiError> {
+    let b = schedule::accept_help_now(&state, &caller.0, id).await?;
+    Ok((StatusCode::CREATED, Json(BookingBody::from(&b))))
+}

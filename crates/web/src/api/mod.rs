@@ -79,6 +79,12 @@ pub fn router() -> Router<AppState> {
             get(bookings::get_availability).put(bookings::put_availability),
         )
         .route("/listings/{id}/slots", get(bookings::slots))
+        .route("/listings/{id}/help-now", post(bookings::ask_help_now))
+        .route(
+            "/help-now/{id}",
+            get(bookings::help_now_status).delete(bookings::leave_help_now),
+        )
+        .route("/help-now/{id}/accept", post(bookings::accept_help_now))
         .route("/bookings", get(bookings::list).post(bookings::create))
         .route("/bookings/{id}", get(bookings::get))
         .route("/bookings/{id}/cancel", post(bookings::cancel))
@@ -108,6 +114,7 @@ pub fn router() -> Router<AppState> {
         bookings::get_availability, bookings::put_availability, bookings::slots, bookings::create,
         bookings::list, bookings::get, bookings::cancel, bookings::reschedule,
         bookings::accept_proposal, bookings::decline_proposal, bookings::create_feed, bookings::delete_feed,
+        bookings::ask_help_now, bookings::help_now_status, bookings::leave_help_now, bookings::accept_help_now,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

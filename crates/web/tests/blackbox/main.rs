@@ -4,5 +4,6 @@ mod api;
 mod booking;
 mod browser;
 mod common;
+mod helpnow;
 mod malformed;
 mod pages;

@@ -1,0 +1,106 @@
+//! The live channel: one WebSocket per open page, carrying a person's events (help-now
+//! rings, their place in line) and, for a provider who opens it with `?online=1`, their
+//! presence: online while at least one such socket is open.
+
+use crate::auth::{MaybeApiCaller, Viewer};
+use crate::error::Failure;
+use crate::state::AppState;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+
+/// How often lines are advanced (rings started and expired).
+pub const TICK: Duration = Duration::from_millis(250);
+/// A socket that has said nothing for this long is pinged.
+const PING_EVERY: Duration = Duration::from_secs(20);
+
+#[derive(serde::Deserialize, Default)]
+pub struct SocketQuery {
+    #[serde(default)]
+    online: Option<String>,
+}
+
+pub async fn socket(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    caller: MaybeApiCaller,
+    Query(q): Query<SocketQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, crate::error::PageError> {
+    let account = match (viewer.account, caller.0) {
+        (Some(a), _) | (None, Some(a)) => a,
+        (None, None) => return Err(Failure::Unauthorized("sign in first".into()).into()),
+    };
+    let online = q.online.as_deref() == Some("1");
+    if online {
+        match crate::actions::provider_of(&state, account.id).await? {
+            Some(p) if p.is_approved() => {}
+            _ => return Err(Failure::Forbidden("only approved providers go online".into()).into()),
+        }
+    }
+    Ok(upgrade
+        .max_message_size(4096)
+        .on_upgrade(move |ws| run(state, account.id, online, ws))
+        .into_response())
+}
+
+async fn run(state: AppState, account_id: i64, online: bool, mut ws: WebSocket) {
+    let mut events = state.help_now.subscribe(account_id);
+    if online {
+        state.help_now.go_online(account_id);
+        tracing::info!(provider = account_id, "provider online");
+    }
+    let mut ping = tokio::time::interval(PING_EVERY);
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(text) => {
+                    if ws.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => break,
+            },
+            incoming = ws.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if ws.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    if online {
+        state.help_now.go_offline(account_id);
+        tracing::info!(provider = account_id, "provider offline");
+    }
+}
+
+/// Advances help-now lines forever: rings the next buyer when a provider is free, and
+/// expires rings nobody answered.
+pub async fn ticker(state: AppState) {
+    let mut tick = tokio::time::interval(TICK);
+    loop {
+        tick.tick().await;
+        let mut busy = Vec::new();
+        for provider in state.help_now.providers_with_lines() {
+            match state
+                .store
+                .in_session(provider, jiff::Timestamp::now())
+                .await
+            {
+                Ok(true) => busy.push(provider),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = ?e, "help-now ticker could not read sessions");
+                    busy.push(provider);
+                }
+            }
+        }
+        state.help_now.tick(|p| busy.contains(&p));
+    }
+}
