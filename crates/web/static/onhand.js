@@ -30,3 +30,70 @@
     if (el.options[i].value === zone) { el.selectedIndex = i; el.form.submit(); return; }
   }
 })();
+// The live channel: a provider's "Go online" and ringing, a buyer's place in line.
+(function () {
+  "use strict";
+  function open(online, onEvent) {
+    var proto = location.protocol === "https:" ? "wss://" : "ws://";
+    var ws = new WebSocket(proto + location.host + "/ws" + (online ? "?online=1" : ""));
+    ws.onmessage = function (m) { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore garbage */ } };
+    return ws;
+  }
+  function beep() {
+    try {
+      var ctx = new (window.AudioContext || window.webkitAudioContext)();
+      var osc = ctx.createOscillator(); var gain = ctx.createGain();
+      osc.frequency.value = 880; gain.gain.value = 0.1;
+      osc.connect(gain); gain.connect(ctx.destination); osc.start(); osc.stop(ctx.currentTime + 0.4);
+    } catch (e) { /* no sound available */ }
+  }
+
+  var button = document.getElementById("go-online");
+  if (button) {
+    var ws = null, countdown = null;
+    var status = document.getElementById("online-status");
+    var ring = document.getElementById("ring");
+    var setOnline = function (on) {
+      button.textContent = on ? button.dataset.onlineLabel : button.dataset.offlineLabel;
+      status.textContent = on ? "You are online: buyers can ask for help now. Keep this page open." : "You are offline.";
+      document.body.dataset.online = on ? "yes" : "no";
+    };
+    button.addEventListener("click", function () {
+      if (ws) { ws.close(); ws = null; setOnline(false); return; }
+      ws = open(true, function (ev) {
+        if (ev.type === "ring") {
+          document.getElementById("ring-text").textContent = ev.buyer + " asks for help now with “" + ev.title + "”.";
+          document.getElementById("ring-accept").action = "/help-now/" + ev.request + "/accept";
+          ring.hidden = false; beep();
+          var left = ev.seconds;
+          clearInterval(countdown);
+          countdown = setInterval(function () {
+            left -= 1;
+            document.getElementById("ring-seconds").textContent = left > 0 ? left + " s to answer" : "";
+            if (left <= 0) { clearInterval(countdown); ring.hidden = true; }
+          }, 1000);
+        } else if (ev.type === "ring_over") {
+          ring.hidden = true;
+        }
+      });
+      ws.onopen = function () { setOnline(true); };
+      ws.onclose = function () { if (ws) { ws = null; setOnline(false); } };
+    });
+  }
+
+  var waiting = document.querySelector("[data-help-request]");
+  if (waiting && (waiting.dataset.state === "waiting" || waiting.dataset.state === "ringing")) {
+    var id = Number(waiting.dataset.helpRequest);
+    open(false, function (ev) {
+      if (ev.type !== "help_now" || ev.request !== id) return;
+      if (ev.state === "accepted") { location.href = "/bookings/" + ev.booking; return; }
+      if (ev.state === "expired" || ev.state === "left") { location.reload(); return; }
+      var place = document.getElementById("help-now-place");
+      if (ev.state === "ringing") {
+        document.getElementById("help-now-status").textContent = "Ringing now: the provider has a minute to answer.";
+      } else if (place && ev.place) {
+        place.textContent = ev.place;
+      }
+    });
+  }
+})();

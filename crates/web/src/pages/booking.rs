@@ -721,3 +721,92 @@ pub async fn calendar_feed(
     )
         .into_response())
 }
+
+#[derive(Template)]
+#[template(path = "help_now.html")]
+pub struct HelpNowPage {
+    chrome: Chrome,
+    id: i64,
+    listing_id: i64,
+    title: String,
+    provider_name: String,
+    state: String,
+    place: usize,
+    booking_id: i64,
+    ring_seconds: u64,
+}
+
+pub async fn ask_help_now(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    let id = listing_id(&id)?;
+    let Some(account) = viewer.account.as_ref() else {
+        return Ok(Redirect::to(&format!("/signin?next=/listings/{id}")).into_response());
+    };
+    viewer.check_csrf(form.csrf())?;
+    let r = schedule::ask_help_now(&state, account, id).await?;
+    Ok(Redirect::to(&format!("/help-now/{}", r.id)).into_response())
+}
+
+fn request_id(raw: &str) -> Result<i64, Failure> {
+    raw.parse()
+        .map_err(|_| Failure::not_found("help-now request"))
+}
+
+pub async fn help_now_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    let id = request_id(&id)?;
+    let (r, place) = state
+        .help_now
+        .request(id)
+        .filter(|(r, _)| r.buyer_id == account.id)
+        .ok_or_else(|| Failure::not_found("help-now request"))?;
+    let provider = state.store.account(r.provider_id).await?;
+    let state_name = serde_json::to_value(r.state)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    Ok(render(&HelpNowPage {
+        chrome: Chrome::new(&viewer),
+        id,
+        listing_id: r.listing_id,
+        title: r.title.clone(),
+        provider_name: provider.display_name,
+        state: state_name,
+        place,
+        booking_id: r.booking_id.unwrap_or(0),
+        ring_seconds: state.help_now.ring_for().as_secs(),
+    }))
+}
+
+pub async fn leave_help_now(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    viewer.check_csrf(form.csrf())?;
+    let id = request_id(&id)?;
+    state.help_now.leave(account.id, id);
+    Ok(Redirect::to(&format!("/help-now/{id}")).into_response())
+}
+
+pub async fn accept_help_now(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    viewer.check_csrf(form.csrf())?;
+    let b = schedule::accept_help_now(&state, account, request_id(&id)?).await?;
+    Ok(Redirect::to(&format!("/bookings/{}", b.id)).into_response())
+}

@@ -267,6 +267,8 @@ pub struct ListingPage {
     l: ListingView,
     status_note: Option<String>,
     picker: Option<super::booking::Picker>,
+    listing_id: i64,
+    available_now: bool,
 }
 
 pub async fn listing(
@@ -344,6 +346,13 @@ pub async fn listing(
         },
         status_note: if manages { status_note } else { None },
         picker: super::booking::picker(&state, &viewer, &l, &q).await?,
+        listing_id: l.id,
+        available_now: l.is_public
+            && state.help_now.is_online(l.provider_id)
+            && viewer
+                .account
+                .as_ref()
+                .is_none_or(|a| a.id != l.provider_id),
     }))
 }
 

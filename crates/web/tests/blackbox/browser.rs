@@ -335,3 +335,36 @@ async fn a_booking_shows_the_same_instant_in_each_persons_zone() {
     );
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_help_now_request_rings_the_providers_open_dashboard() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let op = app.operator("op@example.com").await;
+    let (gus, _) = app.provider("gus@example.com", "Gus", &op).await;
+    let listing = app.live_listing(&gus, &op, "Guitar emergencies").await;
+    let bea = app.user("bea@example.com", "Bea").await;
+
+    sign_in(&c, &app, "gus@example.com").await;
+    c.goto(&app.url("/dashboard")).await.unwrap();
+    click(&c, "#go-online").await;
+    wait_text(&c, "You are online").await;
+    let (status, asked) = app
+        .post_json(
+            &format!("/api/v1/listings/{listing}/help-now"),
+            Some(&bea),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, 201, "{asked}");
+    wait_text(&c, "Bea asks for help now").await;
+    click(&c, "#ring-accept button").await;
+    wait_text(&c, "for Bea").await;
+    let (_, status) = app
+        .get_json(&format!("/api/v1/help-now/{}", asked["id"]), Some(&bea))
+        .await;
+    assert_eq!(status["state"], "accepted");
+    c.close().await.unwrap();
+}
