@@ -620,3 +620,65 @@ pub async fn accept_help_now(
         }
     }
 }
+
+/// How early before its start a session may begin.
+pub const EARLY_START: SignedDuration = SignedDuration::from_mins(10);
+/// How long after the start someone must wait before reporting a no-show.
+pub const NO_SHOW_AFTER: SignedDuration = SignedDuration::from_mins(10);
+
+/// A session begins (either side), completes (the provider), or one side reports the
+/// other did not show up. Live video drives these once it lands; until then they are
+/// explicit calls.
+pub async fn progress(
+    state: &AppState,
+    account: &Account,
+    id: i64,
+    step: &str,
+) -> Result<Booking, Failure> {
+    let (b, party) = own_booking(state, account, id).await?;
+    let t = now();
+    let event = match step {
+        "start" => {
+            if t < b.start - EARLY_START {
+                return Err(Failure::Conflict(format!(
+                    "the session can begin from {}",
+                    b.start - EARLY_START
+                )));
+            }
+            if t >= b.end {
+                return Err(Failure::Conflict("the session's time is over".into()));
+            }
+            BookingEvent::Start
+        }
+        "complete" => {
+            if party != Party::Provider {
+                return Err(Failure::Forbidden(
+                    "the provider completes a session".into(),
+                ));
+            }
+            BookingEvent::Complete
+        }
+        "no-show" => {
+            if t < b.start + NO_SHOW_AFTER {
+                return Err(Failure::Conflict(format!(
+                    "a no-show can be reported from {}",
+                    b.start + NO_SHOW_AFTER
+                )));
+            }
+            // Each side reports the other.
+            BookingEvent::NoShow(match party {
+                Party::Buyer => Party::Provider,
+                Party::Provider => Party::Buyer,
+            })
+        }
+        other => {
+            return Err(Failure::NotFound(format!(
+                "there is no booking step {other:?}"
+            )));
+        }
+    };
+    Ok(state
+        .store
+        .transition_booking(id, event, None, None, t)
+        .await?)
+}

@@ -426,3 +426,42 @@ pub async fn accept_help_now(
     let b = schedule::accept_help_now(&state, &caller.0, id).await?;
     Ok((StatusCode::CREATED, Json(BookingBody::from(&b))))
 }
+
+/// Begins the session (either side, from 10 minutes before its start).
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/start", tag = "schedule", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = BookingBody), (status = 409, body = ErrorBody)))]
+pub async fn start(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<Json<BookingBody>, ApiError> {
+    Ok(Json(BookingBody::from(
+        &schedule::progress(&state, &caller.0, id, "start").await?,
+    )))
+}
+
+/// Completes a session in progress (the provider).
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/complete", tag = "schedule", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = BookingBody), (status = 409, body = ErrorBody)))]
+pub async fn complete(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<Json<BookingBody>, ApiError> {
+    Ok(Json(BookingBody::from(
+        &schedule::progress(&state, &caller.0, id, "complete").await?,
+    )))
+}
+
+/// Reports that the other side did not show up (from 10 minutes after the start).
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/no-show", tag = "schedule", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = BookingBody), (status = 409, body = ErrorBody)))]
+pub async fn no_show(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<Json<BookingBody>, ApiError> {
+    Ok(Json(BookingBody::from(
+        &schedule::progress(&state, &caller.0, id, "no-show").await?,
+    )))
+}

@@ -85,6 +85,9 @@ pub fn router() -> Router<AppState> {
             get(bookings::help_now_status).delete(bookings::leave_help_now),
         )
         .route("/help-now/{id}/accept", post(bookings::accept_help_now))
+        .route("/bookings/{id}/start", post(bookings::start))
+        .route("/bookings/{id}/complete", post(bookings::complete))
+        .route("/bookings/{id}/no-show", post(bookings::no_show))
         .route("/bookings", get(bookings::list).post(bookings::create))
         .route("/bookings/{id}", get(bookings::get))
         .route("/bookings/{id}/cancel", post(bookings::cancel))
@@ -114,6 +117,7 @@ pub fn router() -> Router<AppState> {
         bookings::get_availability, bookings::put_availability, bookings::slots, bookings::create,
         bookings::list, bookings::get, bookings::cancel, bookings::reschedule,
         bookings::accept_proposal, bookings::decline_proposal, bookings::create_feed, bookings::delete_feed,
+        bookings::start, bookings::complete, bookings::no_show,
         bookings::ask_help_now, bookings::help_now_status, bookings::leave_help_now, bookings::accept_help_now,
     ),
     components(schemas(ErrorBody)),

@@ -275,3 +275,92 @@ async fn a_busy_provider_has_a_line_with_places_and_buyers_can_leave_it() {
         409
     );
 }
+
+#[tokio::test]
+async fn a_help_now_session_starts_completes_and_is_final() {
+    let app = spawn_app().await;
+    let (gus, _, listing) = setup(&app).await;
+    let bea = app.quick_user("bea@example.com").await;
+    let mut provider = socket(&app, &gus, true).await;
+    let (_, asked) = app
+        .post_json(
+            &format!("/api/v1/listings/{listing}/help-now"),
+            Some(&bea),
+            json!({}),
+        )
+        .await;
+    let id = asked["id"].as_i64().unwrap();
+    next_event(&mut provider, "ring").await;
+    let (_, booking) = app
+        .post_json(
+            &format!("/api/v1/help-now/{id}/accept"),
+            Some(&gus),
+            json!({}),
+        )
+        .await;
+    let b = booking["id"].as_i64().unwrap();
+    assert_eq!(
+        app.post_json(
+            &format!("/api/v1/bookings/{b}/complete"),
+            Some(&gus),
+            json!({})
+        )
+        .await
+        .0,
+        409,
+        "not started yet"
+    );
+    assert_eq!(
+        app.post_json(
+            &format!("/api/v1/bookings/{b}/no-show"),
+            Some(&bea),
+            json!({})
+        )
+        .await
+        .0,
+        409,
+        "too early to call a no-show"
+    );
+    let (status, started) = app
+        .post_json(
+            &format!("/api/v1/bookings/{b}/start"),
+            Some(&bea),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, started["state"].as_str()),
+        (200, Some("in_progress"))
+    );
+    assert_eq!(
+        app.post_json(
+            &format!("/api/v1/bookings/{b}/complete"),
+            Some(&bea),
+            json!({})
+        )
+        .await
+        .0,
+        403,
+        "the provider completes"
+    );
+    let (status, done) = app
+        .post_json(
+            &format!("/api/v1/bookings/{b}/complete"),
+            Some(&gus),
+            json!({}),
+        )
+        .await;
+    assert_eq!((status, done["state"].as_str()), (200, Some("completed")));
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/bookings/{b}/cancel"),
+            Some(&bea),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "a completed booking cannot be cancelled by the buyer"
+    );
+}
