@@ -666,5 +666,29 @@ mod tests {
                 prop_assert!(pair[0].start < pair[1].start);
             }
         }
+
+        #[test]
+        fn group_seats_are_counted_exactly(group in 2u32..=12, taken in prop::collection::vec((0i64..4, 1u32..4), 0..10)) {
+            let a = avail("UTC", Span::new(9 * 60, 11 * 60).unwrap());
+            let now = ts("2026-02-01T00:00:00Z");
+            let day = ts("2026-02-02T09:00:00Z");
+            let busy: Vec<Busy> = taken.iter().map(|(slot, seats)| {
+                let start = day + SignedDuration::from_mins(30 * slot);
+                Busy { start, end: start + SignedDuration::from_mins(30), listing_id: 1, seats: *seats }
+            }).collect();
+            let q = SlotQuery { listing_id: 1, session_min: 30, group_size: group, from: day, to: day + SignedDuration::from_hours(2), now };
+            let slots = free_slots(&a, &busy, &q);
+            for k in 0..4i64 {
+                let start = day + SignedDuration::from_mins(30 * k);
+                let used: u32 = busy.iter().filter(|b| b.start == start).map(|b| b.seats).sum();
+                match slots.iter().find(|s| s.start == start) {
+                    Some(s) => {
+                        prop_assert_eq!(s.seats_left, group - used);
+                        prop_assert!(s.seats_left >= 1 && s.seats_left <= group);
+                    }
+                    None => prop_assert!(used >= group, "slot {} missing with {} of {} seats used", k, used, group),
+                }
+            }
+        }
     }
 }

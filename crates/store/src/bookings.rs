@@ -86,7 +86,66 @@ impl Store {
     /// The provider's availability, or the default hours in their zone if never set.
     pub async fn availability(&self, provider_id: i64) -> Result<Availability> {
         let mut conn = self.pool.acquire().await?;
-        load_availability(&mut conn, provider_id).await
+        load_availability(&mut conn, provider_id, None).await
+    }
+
+    /// The availability that applies to one listing: the provider's, with the listing's
+    /// own hours in place of the weekly hours and overrides when it has them.
+    pub async fn listing_availability(
+        &self,
+        provider_id: i64,
+        listing_id: i64,
+    ) -> Result<Availability> {
+        let mut conn = self.pool.acquire().await?;
+        load_availability(&mut conn, provider_id, Some(listing_id)).await
+    }
+
+    /// Sets a listing's own hours, or with `None` returns it to the provider's hours.
+    pub async fn set_listing_hours(
+        &self,
+        listing_id: i64,
+        hours: Option<(&[Vec<Span>; 7], &[DateOverride])>,
+        now: Timestamp,
+    ) -> Result<()> {
+        match hours {
+            Some((weekly, overrides)) => {
+                let stored: Vec<StoredOverride> = overrides
+                    .iter()
+                    .map(|o| StoredOverride {
+                        date: o.date.to_string(),
+                        spans: o.spans.clone(),
+                    })
+                    .collect();
+                sqlx::query(
+                    "INSERT INTO listing_hours (listing_id, weekly, overrides, updated_at_ms) VALUES (?, ?, ?, ?) \
+                     ON CONFLICT (listing_id) DO UPDATE SET weekly = excluded.weekly, overrides = excluded.overrides, \
+                     updated_at_ms = excluded.updated_at_ms",
+                )
+                .bind(listing_id)
+                .bind(serde_json::to_string(weekly).expect("spans serialize"))
+                .bind(serde_json::to_string(&stored).expect("overrides serialize"))
+                .bind(ms(now))
+                .execute(&self.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM listing_hours WHERE listing_id = ?")
+                    .bind(listing_id)
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the listing has hours of its own.
+    pub async fn has_listing_hours(&self, listing_id: i64) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM listing_hours WHERE listing_id = ?")
+                .bind(listing_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
     }
 
     pub async fn set_availability(
@@ -385,6 +444,35 @@ impl Store {
 async fn load_availability(
     conn: &mut sqlx::SqliteConnection,
     provider_id: i64,
+    listing_id: Option<i64>,
+) -> Result<Availability> {
+    let mut a = load_provider_availability(conn, provider_id).await?;
+    if let Some(listing_id) = listing_id {
+        let row = sqlx::query("SELECT weekly, overrides FROM listing_hours WHERE listing_id = ?")
+            .bind(listing_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(row) = row {
+            a.weekly = serde_json::from_str(row.get("weekly")).unwrap_or_else(|_| default_weekly());
+            let stored: Vec<StoredOverride> =
+                serde_json::from_str(row.get("overrides")).unwrap_or_default();
+            a.overrides = stored
+                .into_iter()
+                .filter_map(|o| {
+                    Some(DateOverride {
+                        date: o.date.parse().ok()?,
+                        spans: o.spans,
+                    })
+                })
+                .collect();
+        }
+    }
+    Ok(a)
+}
+
+async fn load_provider_availability(
+    conn: &mut sqlx::SqliteConnection,
+    provider_id: i64,
 ) -> Result<Availability> {
     let zone: Option<String> =
         sqlx::query_scalar("SELECT time_zone FROM providers WHERE account_id = ?")
@@ -467,7 +555,7 @@ async fn insert_if_free(
     new: &NewBooking<'_>,
     now: Timestamp,
 ) -> Result<i64, BookError> {
-    let availability = load_availability(tx, new.provider_id).await?;
+    let availability = load_availability(tx, new.provider_id, Some(new.listing_id)).await?;
     let end = new.start + jiff::SignedDuration::from_mins(i64::from(new.session_minutes));
     let busy = load_busy(tx, new.provider_id, new.start, end).await?;
     let query = SlotQuery {

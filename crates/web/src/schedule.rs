@@ -198,7 +198,10 @@ pub async fn slots(
     }
     let l = bookable_listing(state, listing_id).await?;
     let v = l.published.as_ref().expect("public listings are published");
-    let availability = state.store.availability(l.provider_id).await?;
+    let availability = state
+        .store
+        .listing_availability(l.provider_id, listing_id)
+        .await?;
     let busy = state.store.busy(l.provider_id, from, to).await?;
     Ok(free_slots(
         &availability,
@@ -394,7 +397,10 @@ async fn propose(state: &AppState, b: &Booking, start: Timestamp) -> Result<Book
     let l = state.store.listing(b.listing_id).await?;
     let v = l.published.as_ref().unwrap_or(&l.working);
     let length = b.end.duration_since(b.start);
-    let availability = state.store.availability(b.provider_id).await?;
+    let availability = state
+        .store
+        .listing_availability(b.provider_id, b.listing_id)
+        .await?;
     let busy: Vec<_> = state
         .store
         .busy(b.provider_id, start, start + length)
@@ -681,4 +687,68 @@ pub async fn progress(
         .store
         .transition_booking(id, event, None, None, t)
         .await?)
+}
+
+/// A listing's own hours: weekly ranges and date overrides, in the provider's zone.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoursBody {
+    /// Keys mon..sun, each a list of "HH:MM-HH:MM" ranges.
+    pub weekly: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub overrides: Vec<OverrideBody>,
+    /// In answers: whether these are the listing's own hours (false: the provider's).
+    #[serde(default)]
+    pub own: bool,
+}
+
+/// The hours a listing is booked in, and whether they are its own.
+pub async fn listing_hours(
+    state: &AppState,
+    account: &Account,
+    listing_id: i64,
+) -> Result<HoursBody, Failure> {
+    let l = crate::actions::managed_listing(state, account, listing_id).await?;
+    let a = state
+        .store
+        .listing_availability(l.provider_id, listing_id)
+        .await?;
+    let body = AvailabilityBody::from_availability(&a);
+    Ok(HoursBody {
+        weekly: body.weekly,
+        overrides: body.overrides,
+        own: state.store.has_listing_hours(listing_id).await?,
+    })
+}
+
+/// Gives a listing its own hours, or with `None` returns it to the provider's.
+pub async fn set_listing_hours(
+    state: &AppState,
+    account: &Account,
+    listing_id: i64,
+    hours: Option<&HoursBody>,
+) -> Result<HoursBody, Failure> {
+    let l = crate::actions::managed_listing(state, account, listing_id).await?;
+    match hours {
+        Some(h) => {
+            // Parse through the full availability so the same rules and messages apply.
+            let mut full = AvailabilityBody::from_availability(
+                &state.store.availability(l.provider_id).await?,
+            );
+            full.weekly = h.weekly.clone();
+            full.overrides = h.overrides.clone();
+            let a = full.parse()?;
+            state
+                .store
+                .set_listing_hours(listing_id, Some((&a.weekly, &a.overrides)), now())
+                .await?;
+        }
+        None => {
+            state
+                .store
+                .set_listing_hours(listing_id, None, now())
+                .await?
+        }
+    }
+    listing_hours(state, account, listing_id).await
 }

@@ -465,3 +465,41 @@ pub async fn no_show(
         &schedule::progress(&state, &caller.0, id, "no-show").await?,
     )))
 }
+
+/// The hours a listing is booked in (its own, or its provider's).
+#[utoipa::path(get, path = "/api/v1/listings/{id}/hours", tag = "schedule", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = crate::schedule::HoursBody), (status = 404, body = ErrorBody)))]
+pub async fn get_hours(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<Json<crate::schedule::HoursBody>, ApiError> {
+    Ok(Json(schedule::listing_hours(&state, &caller.0, id).await?))
+}
+
+/// Gives a listing hours of its own, replacing the provider's weekly hours and overrides for it.
+#[utoipa::path(put, path = "/api/v1/listings/{id}/hours", tag = "schedule", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = crate::schedule::HoursBody, responses((status = 200, body = crate::schedule::HoursBody), (status = 422, body = ErrorBody)))]
+pub async fn put_hours(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<crate::schedule::HoursBody>,
+) -> Result<Json<crate::schedule::HoursBody>, ApiError> {
+    Ok(Json(
+        schedule::set_listing_hours(&state, &caller.0, id, Some(&body)).await?,
+    ))
+}
+
+/// Returns a listing to its provider's hours.
+#[utoipa::path(delete, path = "/api/v1/listings/{id}/hours", tag = "schedule", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = crate::schedule::HoursBody)))]
+pub async fn delete_hours(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<Json<crate::schedule::HoursBody>, ApiError> {
+    Ok(Json(
+        schedule::set_listing_hours(&state, &caller.0, id, None).await?,
+    ))
+}

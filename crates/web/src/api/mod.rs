@@ -81,6 +81,12 @@ pub fn router() -> Router<AppState> {
         .route("/listings/{id}/slots", get(bookings::slots))
         .route("/listings/{id}/help-now", post(bookings::ask_help_now))
         .route(
+            "/listings/{id}/hours",
+            get(bookings::get_hours)
+                .put(bookings::put_hours)
+                .delete(bookings::delete_hours),
+        )
+        .route(
             "/help-now/{id}",
             get(bookings::help_now_status).delete(bookings::leave_help_now),
         )
@@ -118,6 +124,7 @@ pub fn router() -> Router<AppState> {
         bookings::list, bookings::get, bookings::cancel, bookings::reschedule,
         bookings::accept_proposal, bookings::decline_proposal, bookings::create_feed, bookings::delete_feed,
         bookings::start, bookings::complete, bookings::no_show,
+        bookings::get_hours, bookings::put_hours, bookings::delete_hours,
         bookings::ask_help_now, bookings::help_now_status, bookings::leave_help_now, bookings::accept_help_now,
     ),
     components(schemas(ErrorBody)),

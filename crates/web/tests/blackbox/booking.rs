@@ -566,3 +566,88 @@ async fn a_private_calendar_feed_lists_bookings_until_revoked() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_listing_can_have_hours_of_its_own() {
+    let app = spawn_app().await;
+    let op = app.operator("op@example.com").await;
+    let (gus, _) = app.provider("gus@example.com", "Gus", &op).await;
+    app.send(
+        Method::PUT,
+        "/api/v1/me/availability",
+        Some(&gus),
+        Some(always_open("UTC")),
+    )
+    .await;
+    let evenings = app.live_listing(&gus, &op, "Evening guitar circle").await;
+    let anytime = app.live_listing(&gus, &op, "Guitar any time").await;
+    let every_day = json!(["19:00-21:00"]);
+    let hours = json!({"weekly": {"mon": every_day, "tue": every_day, "wed": every_day, "thu": every_day, "fri": every_day, "sat": every_day, "sun": every_day}});
+    let (status, body) = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/listings/{evenings}/hours"),
+            Some(&gus),
+            Some(hours),
+        )
+        .await;
+    assert_eq!((status, body["own"].as_bool()), (200, Some(true)), "{body}");
+    let hour_of = |s: &Value| {
+        s["start"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .hour()
+    };
+    let evening_slots = slots(&app, evenings, "").await;
+    assert!(!evening_slots.is_empty());
+    assert!(
+        evening_slots.iter().all(|s| (19..21).contains(&hour_of(s))),
+        "only its own hours"
+    );
+    assert!(
+        slots(&app, anytime, "")
+            .await
+            .iter()
+            .any(|s| hour_of(s) < 19),
+        "the other listing keeps the provider's hours"
+    );
+
+    let stranger = app.quick_user("eve@example.com").await;
+    assert_eq!(
+        app.get_json(
+            &format!("/api/v1/listings/{evenings}/hours"),
+            Some(&stranger)
+        )
+        .await
+        .0,
+        404
+    );
+    let (status, body) = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/listings/{evenings}/hours"),
+            Some(&gus),
+            Some(json!({"weekly": {"mon": ["21:00-19:00"]}})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/listings/{evenings}/hours"),
+            Some(&gus),
+            None,
+        )
+        .await;
+    assert_eq!((status, body["own"].as_bool()), (200, Some(false)));
+    assert!(
+        slots(&app, evenings, "")
+            .await
+            .iter()
+            .any(|s| hour_of(s) < 19),
+        "back to the provider's hours"
+    );
+}
