@@ -1,5 +1,7 @@
 //! iCalendar (RFC 5545) for bookings: one file per booking and each person's private feed.
 
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use onhand_store::Booking;
 
 /// Folds an iCalendar content line at 75 octets, as RFC 5545 requires.
@@ -24,10 +26,75 @@ fn text(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// A calendar of bookings. Times are UTC (`Z`), which every calendar shows correctly in
-/// its own zone whatever the daylight saving rules; `base` is the site's origin for links.
-pub fn ics(bookings: &[Booking], base: &str) -> String {
-    let stamp = |t: jiff::Timestamp| t.strftime("%Y%m%dT%H%M%SZ").to_string();
+fn offset(o: jiff::tz::Offset) -> String {
+    let secs = o.seconds();
+    let sign = if secs < 0 { '-' } else { '+' };
+    let abs = secs.unsigned_abs();
+    format!("{sign}{:02}{:02}", abs / 3600, (abs % 3600) / 60)
+}
+
+/// A VTIMEZONE for `zone` with every transition from a year before `from` to `to`, so
+/// calendars place `DTSTART;TZID=...` exactly even across daylight saving changes.
+fn vtimezone(out: &mut String, zone: &TimeZone, name: &str, from: Timestamp, to: Timestamp) {
+    ics_line(out, "BEGIN:VTIMEZONE");
+    ics_line(out, &format!("TZID:{name}"));
+    let start = from - jiff::SignedDuration::from_hours(24 * 366);
+    let mut wrote = false;
+    for t in zone
+        .following(start)
+        .take_while(|t| t.timestamp() <= to)
+        .take(200)
+    {
+        let before = zone
+            .to_offset_info(t.timestamp() - jiff::SignedDuration::from_secs(1))
+            .offset();
+        let kind = if t.dst().is_dst() {
+            "DAYLIGHT"
+        } else {
+            "STANDARD"
+        };
+        ics_line(out, &format!("BEGIN:{kind}"));
+        ics_line(
+            out,
+            &format!(
+                "DTSTART:{}",
+                before.to_datetime(t.timestamp()).strftime("%Y%m%dT%H%M%S")
+            ),
+        );
+        ics_line(out, &format!("TZOFFSETFROM:{}", offset(before)));
+        ics_line(out, &format!("TZOFFSETTO:{}", offset(t.offset())));
+        ics_line(out, &format!("TZNAME:{}", t.abbreviation()));
+        ics_line(out, &format!("END:{kind}"));
+        wrote = true;
+    }
+    if !wrote {
+        // No transitions in range (UTC, Asia/Kolkata, Asia/Kathmandu...): one fixed offset.
+        let info = zone.to_offset_info(from);
+        ics_line(out, "BEGIN:STANDARD");
+        ics_line(out, "DTSTART:19700101T000000");
+        ics_line(out, &format!("TZOFFSETFROM:{}", offset(info.offset())));
+        ics_line(out, &format!("TZOFFSETTO:{}", offset(info.offset())));
+        ics_line(out, &format!("TZNAME:{}", info.abbreviation()));
+        ics_line(out, "END:STANDARD");
+    }
+    ics_line(out, "END:VTIMEZONE");
+}
+
+/// A calendar of bookings. Start and end are local times in `zone_name` (`TZID`, with its
+/// VTIMEZONE); the stamp is UTC. `base` is the site's origin for links.
+pub fn ics(bookings: &[Booking], base: &str, zone_name: &str) -> String {
+    let stamp = |t: Timestamp| t.strftime("%Y%m%dT%H%M%SZ").to_string();
+    let zone = TimeZone::get(zone_name).unwrap_or(TimeZone::UTC);
+    let zone_name = if zone == TimeZone::UTC {
+        "UTC"
+    } else {
+        zone_name
+    };
+    let local = |t: Timestamp| {
+        t.to_zoned_datetime(zone.clone())
+            .strftime("%Y%m%dT%H%M%S")
+            .to_string()
+    };
     let mut out = String::new();
     for line in [
         "BEGIN:VCALENDAR",
@@ -39,14 +106,26 @@ pub fn ics(bookings: &[Booking], base: &str) -> String {
     ] {
         ics_line(&mut out, line);
     }
+    ics_line(&mut out, &format!("X-WR-TIMEZONE:{zone_name}"));
+    let first = bookings
+        .iter()
+        .map(|b| b.start)
+        .min()
+        .unwrap_or_else(Timestamp::now);
+    let last = bookings
+        .iter()
+        .map(|b| b.end)
+        .max()
+        .unwrap_or_else(Timestamp::now);
+    vtimezone(&mut out, &zone, zone_name, first, last);
     for b in bookings {
         let url = format!("{base}/bookings/{}", b.id);
         for line in [
             "BEGIN:VEVENT".to_string(),
             format!("UID:booking-{}@onhand", b.id),
             format!("DTSTAMP:{}", stamp(b.created_at)),
-            format!("DTSTART:{}", stamp(b.start)),
-            format!("DTEND:{}", stamp(b.end)),
+            format!("DTSTART;TZID={zone_name}:{}", local(b.start)),
+            format!("DTEND;TZID={zone_name}:{}", local(b.end)),
             format!(
                 "SUMMARY:{}",
                 text(&format!("{} with {}", b.title, b.provider_name))
@@ -86,6 +165,14 @@ mod tests {
         ics_line(&mut out, &format!("SUMMARY:{}", "é".repeat(60)));
         assert!(out.split("\r\n").all(|l| l.len() <= 75), "{out}");
         assert_eq!(text("a,b;c\nd"), "a\\,b\\;c\\nd");
-        assert!(ics(&[], "http://x").starts_with("BEGIN:VCALENDAR\r\n"));
+        let cal = ics(&[], "http://x", "Asia/Kathmandu");
+        assert!(cal.starts_with("BEGIN:VCALENDAR\r\n"));
+        assert!(cal.contains("TZOFFSETTO:+0545"), "{cal}");
+        let cal = ics(&[], "http://x", "America/New_York");
+        assert!(
+            cal.contains("BEGIN:DAYLIGHT")
+                && cal.contains("TZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400"),
+            "{cal}"
+        );
     }
 }

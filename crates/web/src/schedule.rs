@@ -503,8 +503,11 @@ pub async fn stop_calendar_feed(state: &AppState, account: &Account) -> Result<(
 /// Bookings a feed shows: the last 30 days and everything ahead, at most this many.
 pub const FEED_BOOKINGS_MAX: i64 = 1000;
 
-/// The calendar behind a feed path's file name ("<token>.ics").
-pub async fn calendar_feed(state: &AppState, file: &str) -> Result<Vec<Booking>, Failure> {
+/// The bookings behind a feed path's file name ("<token>.ics"), and the owner's zone.
+pub async fn calendar_feed(
+    state: &AppState,
+    file: &str,
+) -> Result<(Vec<Booking>, String), Failure> {
     let token = file.strip_suffix(".ics").unwrap_or(file);
     let owner = match state
         .store
@@ -515,14 +518,16 @@ pub async fn calendar_feed(state: &AppState, file: &str) -> Result<Vec<Booking>,
         Err(StoreError::NotFound) => return Err(Failure::not_found("calendar feed")),
         Err(e) => return Err(e.into()),
     };
-    Ok(state
+    let zone = state.store.account(owner).await?.time_zone;
+    let bookings = state
         .store
         .bookings_since(
             owner,
             now() - SignedDuration::from_hours(24 * 30),
             FEED_BOOKINGS_MAX,
         )
-        .await?)
+        .await?;
+    Ok((bookings, zone))
 }
 
 /// The site's origin as the request named it, for absolute links in calendars.

@@ -497,11 +497,11 @@ pub async fn calendar_file(
     let account = viewer.require()?;
     let id = booking_id(id.trim_end_matches(".ics"))?;
     let (b, _) = schedule::own_booking(&state, account, id).await?;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let body = crate::calendar::ics(std::slice::from_ref(&b), &format!("http://{host}"));
+    let body = crate::calendar::ics(
+        std::slice::from_ref(&b),
+        &schedule::origin(&state, &headers),
+        &account.time_zone,
+    );
     Ok((
         [
             (
@@ -710,8 +710,8 @@ pub async fn calendar_feed(
     Path(file): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, PageError> {
-    let bookings = schedule::calendar_feed(&state, &file).await?;
-    let body = crate::calendar::ics(&bookings, &schedule::origin(&state, &headers));
+    let (bookings, zone) = schedule::calendar_feed(&state, &file).await?;
+    let body = crate::calendar::ics(&bookings, &schedule::origin(&state, &headers), &zone);
     Ok((
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),

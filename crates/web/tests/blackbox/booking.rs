@@ -533,8 +533,17 @@ async fn a_private_calendar_feed_lists_bookings_until_revoked() {
     let ics = res.text().await.unwrap();
     let start: jiff::Timestamp = start.parse().unwrap();
     assert!(ics.contains(&format!("UID:booking-{id}@onhand")), "{ics}");
+    // The owner's zone (Gus signed up in Europe/Paris), with its VTIMEZONE.
+    let paris = start.to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Paris").unwrap());
     assert!(
-        ics.contains(&format!("DTSTART:{}", start.strftime("%Y%m%dT%H%M%SZ"))),
+        ics.contains(&format!(
+            "DTSTART;TZID=Europe/Paris:{}",
+            paris.strftime("%Y%m%dT%H%M%S")
+        )),
+        "{ics}"
+    );
+    assert!(
+        ics.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Paris\r\n"),
         "{ics}"
     );
     assert!(ics.lines().all(|l| l.len() <= 75));
