@@ -523,6 +523,30 @@ mod tests {
     }
 
     #[test]
+    fn sydney_spring_forward_and_a_viewer_in_new_york() {
+        // 2026-10-04: Sydney jumps from 02:00 to 03:00 (+10:00 -> +11:00).
+        let a = avail("Australia/Sydney", Span::new(60, 4 * 60).unwrap());
+        let slots = free_slots(
+            &a,
+            &[],
+            &query("2026-10-03T12:00:00Z", "2026-10-04T12:00:00Z", 60),
+        );
+        assert_eq!(
+            local(&slots, "Australia/Sydney"),
+            ["Sun 01:00 +1000", "Sun 01:30 +1000", "Sun 03:00 +1100"]
+        );
+        // The 01:30 session ends at 03:30 local: an hour of real time, across the jump.
+        assert_eq!(
+            slots[1].end.duration_since(slots[1].start),
+            SignedDuration::from_hours(1)
+        );
+        assert_eq!(
+            local(&slots, "America/New_York"),
+            ["Sat 11:00 -0400", "Sat 11:30 -0400", "Sat 12:00 -0400"]
+        );
+    }
+
+    #[test]
     fn buffers_notice_horizon_and_overrides() {
         let mut a = avail("UTC", Span::new(9 * 60, 12 * 60).unwrap());
         a.buffer_before_min = 15;

@@ -221,7 +221,8 @@ pub async fn csrf_cookie(mut request: Request, next: Next) -> Response {
     response
 }
 
-fn same_origin(headers: &HeaderMap) -> bool {
+/// False when an `Origin` header names another host than `Host`.
+pub fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };

@@ -26,8 +26,14 @@ pub async fn socket(
     viewer: Viewer,
     caller: MaybeApiCaller,
     Query(q): Query<SocketQuery>,
+    headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, crate::error::PageError> {
+    // Browsers send cookies with cross-site socket handshakes only under some cookie
+    // rules; refusing a foreign Origin closes the door whatever those rules are.
+    if !crate::auth::same_origin(&headers) {
+        return Err(Failure::Forbidden("this socket was opened from another site".into()).into());
+    }
     let account = match (viewer.account, caller.0) {
         (Some(a), _) | (None, Some(a)) => a,
         (None, None) => return Err(Failure::Unauthorized("sign in first".into()).into()),

@@ -89,6 +89,21 @@ async fn an_online_provider_is_rung_and_accepting_books_a_session_now() {
         other => panic!("a buyer went online: {:?}", other.map(|_| ())),
     }
 
+    let mut foreign = format!("{}/ws?online=1", app.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    foreign
+        .headers_mut()
+        .insert("authorization", format!("Bearer {gus}").parse().unwrap());
+    foreign
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(foreign).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+            assert_eq!(res.status(), 403, "a foreign origin is refused")
+        }
+        other => panic!("a foreign page opened the socket: {:?}", other.map(|_| ())),
+    }
     let mut provider = socket(&app, &gus, true).await;
     let mut buyer = socket(&app, &bea, false).await;
     let (status, asked) = app

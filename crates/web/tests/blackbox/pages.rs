@@ -509,3 +509,67 @@ async fn unapproved_listings_stay_off_the_pages_and_others_cannot_edit() {
             .contains("$25.00 per session")
     );
 }
+
+#[tokio::test]
+async fn providers_edit_their_schedule_in_a_form() {
+    let app = spawn_app().await;
+    let op = app.operator("op@example.com").await;
+    app.provider("gus@example.com", "Gus", &op).await;
+    let client = signed_in(&app, "gus@example.com").await;
+    let (status, html) = page(&client, &app.url("/dashboard/schedule")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("09:00-17:00"), "default hours are shown");
+    let csrf = csrf_of(&html);
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("time_zone", "Asia/Kathmandu"),
+        ("mon", "08:00-12:00, 13:00-18:00"),
+        ("tue", ""),
+        ("wed", "10:00-14:00"),
+        ("overrides", "2030-12-24: off\n2030-12-28: 10:00-12:00"),
+        ("buffer_before_min", "5"),
+        ("buffer_after_min", "10"),
+        ("notice_min", "120"),
+        ("horizon_days", "45"),
+        ("step_min", "15"),
+    ];
+    let res = post_form(&client, &app.url("/dashboard/schedule"), &form).await;
+    assert_eq!(res.status(), 303);
+    let id = app
+        .store
+        .account_by_email("gus@example.com")
+        .await
+        .unwrap()
+        .id;
+    let a = app.store.availability(id).await.unwrap();
+    assert_eq!(a.time_zone.iana_name(), Some("Asia/Kathmandu"));
+    assert_eq!(a.weekly[0].len(), 2);
+    assert!(a.weekly[1].is_empty());
+    assert_eq!(
+        (
+            a.buffer_before_min,
+            a.buffer_after_min,
+            a.notice_min,
+            a.horizon_days,
+            a.step_min
+        ),
+        (5, 10, 120, 45, 15)
+    );
+    assert_eq!(a.overrides.len(), 2);
+
+    form[2] = ("mon", "18:00-08:00");
+    form[10] = ("step_min", "7");
+    let res = post_form(&client, &app.url("/dashboard/schedule"), &form).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("18:00–08:00 is not a time range within one day"),
+        "{html}"
+    );
+    assert!(html.contains("step_min 7 is not one of"), "{html}");
+    assert_eq!(
+        app.store.availability(id).await.unwrap().step_min,
+        15,
+        "nothing was saved"
+    );
+}
