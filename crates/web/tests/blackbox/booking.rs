@@ -40,6 +40,31 @@ async fn setup(app: &TestApp, group_size: u32) -> (String, i64) {
     (gus, id)
 }
 
+/// Every buyer asks for `start` at once; the status codes they got.
+async fn race(app: &TestApp, buyers: &[String], listing: i64, start: &str) -> Vec<u16> {
+    let mut tasks = Vec::new();
+    for token in buyers {
+        let (client, url, token) = (app.api.clone(), app.url("/api/v1/bookings"), token.clone());
+        let body = json!({"listing_id": listing, "start": start});
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(t.await.unwrap());
+    }
+    codes
+}
+
 async fn slots(app: &TestApp, listing: i64, query: &str) -> Vec<Value> {
     let (status, body) = app
         .get_json(&format!("/api/v1/listings/{listing}/slots?{query}"), None)
@@ -135,30 +160,7 @@ async fn racing_buyers_get_exactly_one_booking_per_slot() {
     let open = slots(&app, listing, "").await;
     for slot in open.iter().skip(4).step_by(7).take(4) {
         let start = slot["start"].as_str().unwrap().to_string();
-        let mut tasks = Vec::new();
-        for token in &buyers {
-            let (client, url, token, start) = (
-                app.api.clone(),
-                app.url("/api/v1/bookings"),
-                token.clone(),
-                start.clone(),
-            );
-            tasks.push(tokio::spawn(async move {
-                client
-                    .post(url)
-                    .bearer_auth(token)
-                    .json(&json!({"listing_id": listing, "start": start}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            }));
-        }
-        let mut codes = Vec::new();
-        for t in tasks {
-            codes.push(t.await.unwrap());
-        }
+        let codes = race(&app, &buyers, listing, &start).await;
         assert_eq!(
             codes.iter().filter(|c| **c == 201).count(),
             1,
@@ -189,33 +191,9 @@ async fn group_seats_sell_exactly_to_capacity() {
         .as_str()
         .unwrap()
         .to_string();
-    let mut tasks = Vec::new();
-    for token in &buyers {
-        let (client, url, token, start) = (
-            app.api.clone(),
-            app.url("/api/v1/bookings"),
-            token.clone(),
-            start.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(token)
-                .json(&json!({"listing_id": listing, "start": start}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    let mut ok = 0;
-    for t in tasks {
-        if t.await.unwrap() == 201 {
-            ok += 1;
-        }
-    }
-    assert_eq!(ok, 5);
+    let codes = race(&app, &buyers, listing, &start).await;
+    assert_eq!(codes.iter().filter(|c| **c == 201).count(), 5, "{codes:?}");
+
     let (status, body) = app
         .post_json(
             "/api/v1/bookings",
