@@ -278,19 +278,27 @@ pub fn country_choices(selected: &str) -> Vec<Choice> {
         .collect()
 }
 
-/// Every IANA zone name, with `selected` (or UTC) chosen.
-pub fn zone_choices(selected: &str) -> Vec<Choice> {
-    let selected = if selected.is_empty() { "UTC" } else { selected };
-    let mut names: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
+/// The IANA zone names people choose from, read from the time zone database once.
+static ZONE_NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    let mut names: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|n| n.to_string())
+        .filter(|n| n.contains('/') || n == "UTC")
+        .collect();
     names.sort();
     names.dedup();
     names
-        .into_iter()
-        .filter(|n| n.contains('/') || n == "UTC")
+});
+
+/// Every IANA zone name, with `selected` (or UTC) chosen.
+pub fn zone_choices(selected: &str) -> Vec<Choice> {
+    let selected = if selected.is_empty() { "UTC" } else { selected };
+    ZONE_NAMES
+        .iter()
         .map(|n| Choice {
             checked: n == selected,
             label: String::new(),
-            value: n,
+            value: n.clone(),
         })
         .collect()
 }
