@@ -8,6 +8,7 @@ pub mod booking;
 pub mod catalog;
 pub mod contact;
 pub mod invalid;
+pub mod ledger;
 pub mod locale;
 pub mod money;
 pub mod org;
