@@ -546,3 +546,26 @@ async fn bookings_move_through_the_state_machine_once() {
         ));
     }
 }
+
+#[tokio::test]
+async fn ended_sessions_are_purged() {
+    for b in backends().await {
+        let s = &b.store;
+        let id = account(s, "ana@example.com").await;
+        s.create_session(b"old", id, "c", t0()).await.unwrap();
+        s.create_session(b"new", id, "c", t0() + SignedDuration::from_hours(48))
+            .await
+            .unwrap();
+        let now = t0() + SignedDuration::from_hours(49);
+        let purged = s
+            .purge_sessions(
+                now - SignedDuration::from_hours(24),
+                now - SignedDuration::from_hours(24 * 30),
+            )
+            .await
+            .unwrap();
+        assert_eq!(purged, 1, "{}", b.name);
+        assert!(matches!(s.session(b"old").await, Err(StoreError::NotFound)));
+        assert!(s.session(b"new").await.is_ok());
+    }
+}

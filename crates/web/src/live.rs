@@ -12,6 +12,8 @@ use std::time::Duration;
 
 /// How often lines are advanced (rings started and expired).
 pub const TICK: Duration = Duration::from_millis(250);
+/// How often ended sessions are deleted from the database.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// A socket that has said nothing for this long is pinged.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
@@ -90,8 +92,13 @@ async fn run(state: AppState, account_id: i64, online: bool, mut ws: WebSocket) 
 /// expires rings nobody answered.
 pub async fn ticker(state: AppState) {
     let mut tick = tokio::time::interval(TICK);
+    let mut last_purge = std::time::Instant::now();
     loop {
         tick.tick().await;
+        if last_purge.elapsed() >= PURGE_EVERY {
+            last_purge = std::time::Instant::now();
+            purge_sessions(&state).await;
+        }
         let mut busy = Vec::new();
         for provider in state.help_now.providers_with_lines() {
             match state
@@ -108,5 +115,26 @@ pub async fn ticker(state: AppState) {
             }
         }
         state.help_now.tick(|p| busy.contains(&p));
+    }
+}
+
+/// Deletes sessions past their idle or absolute timeout; they no longer work anyway.
+async fn purge_sessions(state: &AppState) {
+    let now = jiff::Timestamp::now();
+    let idle = jiff::SignedDuration::try_from(state.config.session_idle)
+        .unwrap_or(jiff::SignedDuration::MAX);
+    let max = jiff::SignedDuration::try_from(state.config.session_max)
+        .unwrap_or(jiff::SignedDuration::MAX);
+    match state
+        .store
+        .purge_sessions(
+            now.saturating_sub(idle).unwrap_or(now),
+            now.saturating_sub(max).unwrap_or(now),
+        )
+        .await
+    {
+        Ok(n) if n > 0 => tracing::info!(sessions = n, "ended sessions purged"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = ?e, "purging sessions failed"),
     }
 }
