@@ -266,11 +266,7 @@ async fn settings_page_with(
         new_feed_url,
         errors: FormErrors(errors.clone()),
     };
-    Ok(if errors.is_empty() {
-        render(&page)
-    } else {
-        render_invalid(&page)
-    })
+    Ok(super::render_form(&page, &errors))
 }
 
 pub async fn settings(

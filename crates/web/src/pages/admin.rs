@@ -1,6 +1,6 @@
 //! The operator console: provider and listing review queues, accounts.
 
-use super::{FormErrors, NoticeQuery, RawForm, render, render_invalid};
+use super::{FormErrors, NoticeQuery, RawForm};
 use crate::actions;
 use crate::auth::Viewer;
 use crate::error::{Failure, PageError};
@@ -89,11 +89,7 @@ async fn providers_page(
         apps,
         errors: FormErrors(errors.clone()),
     };
-    Ok(if errors.is_empty() {
-        render(&page)
-    } else {
-        render_invalid(&page)
-    })
+    Ok(super::render_form(&page, &errors))
 }
 
 pub async fn providers(
@@ -226,11 +222,7 @@ async fn listings_page(
             .collect(),
         errors: FormErrors(errors.clone()),
     };
-    Ok(if errors.is_empty() {
-        render(&page)
-    } else {
-        render_invalid(&page)
-    })
+    Ok(super::render_form(&page, &errors))
 }
 
 pub async fn listings(
@@ -358,11 +350,7 @@ async fn accounts_page(
         query: q.q,
         errors: FormErrors(errors.clone()),
     };
-    Ok(if errors.is_empty() {
-        render(&page)
-    } else {
-        render_invalid(&page)
-    })
+    Ok(super::render_form(&page, &errors))
 }
 
 pub async fn accounts(

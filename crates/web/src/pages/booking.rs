@@ -361,11 +361,7 @@ async fn booking_page(
         errors: FormErrors(errors.clone()),
         b,
     };
-    Ok(if errors.is_empty() {
-        render(&page)
-    } else {
-        render_invalid(&page)
-    })
+    Ok(super::render_form(&page, &errors))
 }
 
 pub async fn booking(

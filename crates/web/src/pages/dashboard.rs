@@ -116,11 +116,7 @@ async fn dashboard_page(
             .unwrap_or_default(),
         errors: FormErrors(errors.clone()),
     };
-    Ok(if errors.is_empty() {
-        render(&page)
-    } else {
-        render_invalid(&page)
-    })
+    Ok(super::render_form(&page, &errors))
 }
 
 pub async fn dashboard(
@@ -416,11 +412,7 @@ async fn listing_form_page(
         f: s.f,
         errors: FormErrors(errors.clone()),
     };
-    Ok(if errors.is_empty() {
-        render(&page)
-    } else {
-        render_invalid(&page)
-    })
+    Ok(super::render_form(&page, &errors))
 }
 
 fn capitalize(s: &str) -> String {

@@ -157,6 +157,15 @@ pub fn render_invalid(t: &impl Template) -> Response {
     r
 }
 
+/// Renders a form page: 200 when `errors` is empty, 422 when it shows what to fix.
+pub fn render_form(t: &impl Template, errors: &Invalid) -> Response {
+    if errors.is_empty() {
+        render(t)
+    } else {
+        render_invalid(t)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
