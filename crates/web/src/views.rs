@@ -231,3 +231,11 @@ impl Pager {
         (self.page + 1).min(self.pages)
     }
 }
+
+/// "moderate" becomes "Moderate".
+pub fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}

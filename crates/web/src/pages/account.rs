@@ -353,7 +353,7 @@ pub async fn revoke_token(
 ) -> Result<Response, PageError> {
     let account = viewer.require()?;
     viewer.check_csrf(form.csrf())?;
-    let id: i64 = id.parse().map_err(|_| Failure::not_found("token"))?;
+    let id = super::path_id(&id, "token")?;
     state
         .store
         .revoke_api_token(account.id, id, crate::auth::now())

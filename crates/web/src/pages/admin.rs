@@ -100,9 +100,7 @@ pub async fn providers(
     providers_page(&state, &viewer, &q.notice, Invalid::default()).await
 }
 
-fn parse_id(raw: &str, what: &str) -> Result<i64, Failure> {
-    raw.parse().map_err(|_| Failure::not_found(what))
-}
+use super::path_id as parse_id;
 
 fn approve_or_reject(decision: &str) -> Result<bool, Failure> {
     match decision {

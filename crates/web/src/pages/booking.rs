@@ -171,11 +171,11 @@ pub async fn picker(
 }
 
 fn listing_id(raw: &str) -> Result<i64, Failure> {
-    raw.parse().map_err(|_| Failure::not_found("listing"))
+    super::path_id(raw, "listing")
 }
 
 fn booking_id(raw: &str) -> Result<i64, Failure> {
-    raw.parse().map_err(|_| Failure::not_found("booking"))
+    super::path_id(raw, "booking")
 }
 
 pub async fn book(

@@ -277,7 +277,7 @@ pub async fn listing(
     Path(id): Path<String>,
     Query(q): Query<super::booking::PickerQuery>,
 ) -> Result<Response, PageError> {
-    let id: i64 = id.parse().map_err(|_| Failure::not_found("listing"))?;
+    let id = super::path_id(&id, "listing")?;
     let l = actions::visible_listing(&state, viewer.account.as_ref(), id).await?;
     // The public sees the published version; who manages it sees their working copy.
     let manages = match &viewer.account {
@@ -334,7 +334,7 @@ pub async fn listing(
             is_free: v.price_model == "free",
             session_minutes: v.session_minutes,
             group_size: v.group_size,
-            policy_name: capitalize(policy.as_str()),
+            policy_name: crate::views::capitalize(policy.as_str()),
             policy_summary: policy.summary().to_string(),
             provider_id: l.provider_id,
             provider_name: l.provider_name.clone(),
@@ -356,14 +356,6 @@ pub async fn listing(
     }))
 }
 
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "provider.html")]
 pub struct ProviderPage {
@@ -382,7 +374,7 @@ pub async fn provider(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let id: i64 = id.parse().map_err(|_| Failure::not_found("provider"))?;
+    let id = super::path_id(&id, "provider")?;
     let p = match state.store.provider(id).await {
         Ok(p) if p.is_approved() => p,
         Ok(_) | Err(StoreError::NotFound) => return Err(Failure::not_found("provider").into()),

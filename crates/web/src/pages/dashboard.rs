@@ -396,7 +396,7 @@ async fn listing_form_page(
                     onhand_core::catalog::CancellationPolicy::parse(p).expect("known policy names");
                 Choice {
                     value: p.to_string(),
-                    label: format!("{} — {}", capitalize(p), policy.summary()),
+                    label: format!("{} — {}", crate::views::capitalize(p), policy.summary()),
                     checked: *p == s.policy,
                 }
             })
@@ -413,13 +413,6 @@ async fn listing_form_page(
         errors: FormErrors(errors.clone()),
     };
     Ok(super::render_form(&page, &errors))
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 pub async fn new_listing_form(
@@ -547,7 +540,7 @@ pub async fn create_listing(
 }
 
 fn listing_id(raw: &str) -> Result<i64, Failure> {
-    raw.parse().map_err(|_| Failure::not_found("listing"))
+    super::path_id(raw, "listing")
 }
 
 pub async fn edit_listing_form(

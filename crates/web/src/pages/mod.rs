@@ -148,6 +148,12 @@ pub fn render(t: &impl Template) -> Response {
     }
 }
 
+/// A numeric id from a path segment, or a 404 naming `what` was not found.
+pub fn path_id(raw: &str, what: &str) -> Result<i64, crate::error::Failure> {
+    raw.parse()
+        .map_err(|_| crate::error::Failure::not_found(what))
+}
+
 /// Renders a form page again with a 422 status, for a submission that had errors.
 pub fn render_invalid(t: &impl Template) -> Response {
     let mut r = render(t);
