@@ -28,6 +28,27 @@ pub enum LedgerAccount {
 }
 
 impl LedgerAccount {
+    /// The stable name stored in the database: "wallet:12", "earnings:7", "revenue",
+    /// "clearing".
+    pub fn key(&self) -> String {
+        match self {
+            LedgerAccount::Wallet(id) => format!("wallet:{id}"),
+            LedgerAccount::Earnings(id) => format!("earnings:{id}"),
+            LedgerAccount::Revenue => "revenue".into(),
+            LedgerAccount::Clearing => "clearing".into(),
+        }
+    }
+
+    pub fn parse_key(key: &str) -> Option<LedgerAccount> {
+        match key.split_once(':') {
+            Some(("wallet", id)) => id.parse().ok().map(LedgerAccount::Wallet),
+            Some(("earnings", id)) => id.parse().ok().map(LedgerAccount::Earnings),
+            None if key == "revenue" => Some(LedgerAccount::Revenue),
+            None if key == "clearing" => Some(LedgerAccount::Clearing),
+            _ => None,
+        }
+    }
+
     /// Accounts whose debits may never exceed their credits.
     pub fn never_negative(&self) -> bool {
         matches!(self, LedgerAccount::Wallet(_) | LedgerAccount::Earnings(_))
@@ -72,6 +93,40 @@ pub enum TransferKind {
     ExpirePending {
         hold: TransferId,
     },
+}
+
+impl TransferKind {
+    /// The stable name stored in the database.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TransferKind::Posted => "posted",
+            TransferKind::Pending => "pending",
+            TransferKind::PostPending { .. } => "post_pending",
+            TransferKind::VoidPending { .. } => "void_pending",
+            TransferKind::ExpirePending { .. } => "expire_pending",
+        }
+    }
+
+    /// The hold this transfer resolves, if it resolves one.
+    pub fn hold(&self) -> Option<TransferId> {
+        match *self {
+            TransferKind::PostPending { hold }
+            | TransferKind::VoidPending { hold }
+            | TransferKind::ExpirePending { hold } => Some(hold),
+            TransferKind::Posted | TransferKind::Pending => None,
+        }
+    }
+
+    pub fn parse(kind: &str, hold: Option<TransferId>) -> Option<TransferKind> {
+        match (kind, hold) {
+            ("posted", None) => Some(TransferKind::Posted),
+            ("pending", None) => Some(TransferKind::Pending),
+            ("post_pending", Some(hold)) => Some(TransferKind::PostPending { hold }),
+            ("void_pending", Some(hold)) => Some(TransferKind::VoidPending { hold }),
+            ("expire_pending", Some(hold)) => Some(TransferKind::ExpirePending { hold }),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

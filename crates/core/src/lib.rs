@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod locale;
 pub mod money;
 pub mod org;
+pub mod payments;
 pub mod provider;
 pub mod schedule;
 

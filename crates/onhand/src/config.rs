@@ -69,6 +69,13 @@ pub struct ServeArgs {
     /// Platform currency [default: USD].
     #[arg(long, env = "ONHAND_CURRENCY")]
     pub currency: Option<String>,
+    /// Commission on paid sessions, in percent with up to two decimals [default: 20].
+    /// Free and Health sessions never pay commission.
+    #[arg(long, env = "ONHAND_COMMISSION_PERCENT")]
+    pub commission_percent: Option<String>,
+    /// The smallest payout, in the currency's main unit [default: 10].
+    #[arg(long, env = "ONHAND_PAYOUT_MINIMUM")]
+    pub payout_minimum: Option<String>,
 }
 
 /// What `onhand.toml` may say.
@@ -82,6 +89,8 @@ pub struct FileConfig {
     pub session_idle_minutes: Option<u64>,
     pub session_max_hours: Option<u64>,
     pub currency: Option<String>,
+    pub commission_percent: Option<String>,
+    pub payout_minimum: Option<String>,
 }
 
 /// The resolved settings.
@@ -111,6 +120,24 @@ impl Settings {
             Some(code) => Currency::parse(code).map_err(|e| anyhow::anyhow!("currency: {e}"))?,
             None => defaults.currency,
         };
+        let commission_bps = match serve
+            .commission_percent
+            .as_deref()
+            .or(file.commission_percent.as_deref())
+        {
+            Some(raw) => commission_bps(raw)?,
+            None => defaults.commission_bps,
+        };
+        let payout_minimum_minor = match serve
+            .payout_minimum
+            .as_deref()
+            .or(file.payout_minimum.as_deref())
+        {
+            Some(raw) => currency
+                .parse_amount("payout_minimum", raw)
+                .map_err(|e| anyhow::anyhow!("payout minimum: {e}"))?,
+            None => defaults.payout_minimum_minor,
+        };
         if idle_minutes == Some(0) || max_hours == Some(0) {
             bail!("session timeouts must be at least 1");
         }
@@ -134,14 +161,49 @@ impl Settings {
                     .map(|h| Duration::from_secs(h * 3600))
                     .unwrap_or(defaults.session_max),
                 currency,
+                commission_bps,
+                payout_minimum_minor,
                 ..defaults
             },
         })
     }
 }
 
+/// "20" or "12.5" percent as basis points, 0..=100 %.
+fn commission_bps(raw: &str) -> anyhow::Result<u32> {
+    let (whole, frac) = raw.trim().split_once('.').unwrap_or((raw.trim(), ""));
+    let ok = !whole.is_empty()
+        && whole.len() <= 3
+        && frac.len() <= 2
+        && whole
+            .chars()
+            .chain(frac.chars())
+            .all(|c| c.is_ascii_digit());
+    if !ok {
+        bail!("commission percent {raw:?} must be a number like 20 or 12.5");
+    }
+    let bps = whole.parse::<u32>()? * 100 + format!("{frac:0<2}").parse::<u32>()?;
+    if bps > 10_000 {
+        bail!("commission percent {raw:?} must be at most 100");
+    }
+    Ok(bps)
+}
+
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn commission_percent_parses_to_basis_points() {
+        assert_eq!(super::commission_bps("20").unwrap(), 2000);
+        assert_eq!(super::commission_bps("12.5").unwrap(), 1250);
+        assert_eq!(super::commission_bps("0").unwrap(), 0);
+        assert!(super::commission_bps("100.01").is_err());
+        assert!(super::commission_bps("-1").is_err());
+        assert!(super::commission_bps("twenty").is_err());
+    }
 }

@@ -131,8 +131,10 @@ async fn main() {
                             minimum_minutes: None,
                             currency: "USD",
                             cancellation_policy: "flexible",
+                            hold_minor: 0,
+                            commission_bps: 0,
                         };
-                        match store.book(&new, Timestamp::now()).await {
+                        match store.book(&new, None, Timestamp::now()).await {
                             Ok(_) => {
                                 booked.fetch_add(1, Ordering::Relaxed);
                             }

@@ -17,13 +17,14 @@ struct StoredOverride {
     spans: Vec<Span>,
 }
 
-const BOOKING_COLUMNS: &str = "b.id, b.listing_id, b.provider_id, b.buyer_id, b.start_ms, b.end_ms, b.seats, b.state, \
+pub(crate) const BOOKING_COLUMNS: &str = "b.id, b.listing_id, b.provider_id, b.buyer_id, b.start_ms, b.end_ms, b.seats, b.state, \
      b.title, b.price_model, b.price_minor, b.minimum_minutes, b.currency, b.cancellation_policy, b.cancel_reason, \
-     b.cancel_fee_minor, b.rescheduled_to, b.proposed_start_ms, b.created_at_ms, pa.display_name AS provider_name, ba.display_name AS buyer_name";
+     b.cancel_fee_minor, b.rescheduled_to, b.proposed_start_ms, b.created_at_ms, b.commission_bps, b.hold_id, \
+     b.charged_minor, b.commission_minor, b.refunded_minor, b.started_at_ms, b.settled_at_ms, pa.display_name AS provider_name, ba.display_name AS buyer_name";
 
-const BOOKING_FROM: &str = "FROM bookings b JOIN accounts pa ON pa.id = b.provider_id JOIN accounts ba ON ba.id = b.buyer_id";
+pub(crate) const BOOKING_FROM: &str = "FROM bookings b JOIN accounts pa ON pa.id = b.provider_id JOIN accounts ba ON ba.id = b.buyer_id";
 
-fn booking(row: &SqliteRow) -> Booking {
+pub(crate) fn booking(row: &SqliteRow) -> Booking {
     Booking {
         id: row.get("id"),
         listing_id: row.get("listing_id"),
@@ -46,6 +47,13 @@ fn booking(row: &SqliteRow) -> Booking {
         rescheduled_to: row.get("rescheduled_to"),
         proposed_start: row.get::<Option<i64>, _>("proposed_start_ms").map(ts),
         created_at: ts(row.get("created_at_ms")),
+        commission_bps: row.get::<i64, _>("commission_bps") as u32,
+        hold_id: row.get("hold_id"),
+        charged_minor: row.get("charged_minor"),
+        commission_minor: row.get("commission_minor"),
+        refunded_minor: row.get("refunded_minor"),
+        started_at: row.get::<Option<i64>, _>("started_at_ms").map(ts),
+        settled_at: row.get::<Option<i64>, _>("settled_at_ms").map(ts),
     }
 }
 
@@ -204,11 +212,20 @@ impl Store {
 
     /// Books `new.start` if, inside this write transaction, it is still a free slot with
     /// enough seats. Exactly one of any number of racing requests for the last seat wins.
-    pub async fn book(&self, new: &NewBooking<'_>, now: Timestamp) -> Result<Booking, BookError> {
+    /// A paid booking holds its price from the buyer's wallet in the same transaction,
+    /// and `seal` records the response to the request's idempotency key there too.
+    pub async fn book(
+        &self,
+        new: &NewBooking<'_>,
+        seal: Option<&crate::Seal<'_, Booking>>,
+        now: Timestamp,
+    ) -> Result<Booking, BookError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let booking_id = insert_if_free(&mut tx, new, now).await?;
+        let b = crate::money::booking_on(&mut tx, booking_id).await?;
+        crate::money::seal_on(&mut tx, seal, &b).await?;
         tx.commit().await?;
-        Ok(self.booking(booking_id).await?)
+        Ok(b)
     }
 
     /// Moves a confirmed booking to `start`: the old one becomes `rescheduled`, pointing
@@ -241,6 +258,14 @@ impl Store {
             .bind(old_id)
             .execute(&mut *tx)
             .await?;
+        // The money stays where it is: the new booking takes over the old one's hold.
+        sqlx::query(
+            "UPDATE bookings SET (hold_id, commission_bps) = (SELECT hold_id, commission_bps FROM bookings WHERE id = ?) WHERE id = ?",
+        )
+        .bind(old_id)
+        .bind(new_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(self.booking(new_id).await?)
     }
@@ -404,40 +429,46 @@ impl Store {
         })
     }
 
-    /// Applies a state-machine event, exactly once: the update only lands if the state
-    /// is still the one the transition was computed from.
+    /// Applies a state-machine event, exactly once, and settles the booking's money in
+    /// the same transaction: the update only lands if the state is still the one the
+    /// caller computed the transition (and the settlement) from.
+    #[allow(clippy::too_many_arguments)]
     pub async fn transition_booking(
         &self,
         id: i64,
+        from: BookingState,
         event: BookingEvent,
         reason: Option<&str>,
         fee_minor: Option<i64>,
+        settle: crate::Settle,
         now: Timestamp,
     ) -> Result<Booking> {
-        let current = self.booking(id).await?;
-        let next = current
-            .state
+        let next = from
             .apply(event)
             .map_err(|e| StoreError::WrongState(e.to_string()))?;
-        let done = sqlx::query(
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let current = crate::money::booking_on(&mut tx, id).await?;
+        if current.state != from {
+            return Err(StoreError::WrongState(
+                "the booking changed meanwhile; reload and try again".into(),
+            ));
+        }
+        sqlx::query(
             "UPDATE bookings SET state = ?, cancel_reason = COALESCE(?, cancel_reason), \
              cancel_fee_minor = COALESCE(?, cancel_fee_minor), proposed_start_ms = NULL, updated_at_ms = ? \
-             WHERE id = ? AND state = ?",
+             WHERE id = ?",
         )
         .bind(next.as_str())
         .bind(reason)
         .bind(fee_minor)
         .bind(ms(now))
         .bind(id)
-        .bind(current.state.as_str())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::WrongState(
-                "the booking changed meanwhile; reload and try again".into(),
-            ));
-        }
-        self.booking(id).await
+        crate::money::settle_booking(&mut tx, &current, settle, now).await?;
+        let done = crate::money::booking_on(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(done)
     }
 }
 
@@ -580,8 +611,8 @@ async fn insert(
 ) -> Result<i64, BookError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO bookings (listing_id, provider_id, buyer_id, start_ms, end_ms, seats, state, title, price_model, \
-             price_minor, minimum_minutes, currency, cancellation_policy, created_at_ms, updated_at_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             price_minor, minimum_minutes, currency, cancellation_policy, commission_bps, created_at_ms, updated_at_ms) \
+         VALUES (?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(new.listing_id)
     .bind(new.provider_id)
@@ -595,9 +626,11 @@ async fn insert(
     .bind(new.minimum_minutes)
     .bind(new.currency)
     .bind(new.cancellation_policy)
+    .bind(i64::from(new.commission_bps))
     .bind(ms(now))
     .bind(ms(now))
     .fetch_one(&mut *tx)
     .await?;
+    crate::money::hold_for_booking(tx, id, new, now).await?;
     Ok(id)
 }

@@ -9,11 +9,13 @@ mod accounts;
 mod bookings;
 mod listings;
 pub mod model;
+mod money;
 mod orgs;
 mod providers;
 
 pub use bookings::{BookError, default_weekly};
 pub use model::*;
+pub use money::Settle;
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -41,6 +43,12 @@ pub enum StoreError {
     /// The thing exists but is not in a state that allows this change.
     #[error("{0}")]
     WrongState(String),
+    /// A wallet or earnings account cannot cover a debit.
+    #[error("{available_minor} is available; {needed_minor} is needed")]
+    InsufficientFunds {
+        available_minor: i64,
+        needed_minor: i64,
+    },
     #[error("database error")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

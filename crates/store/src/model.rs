@@ -200,6 +200,10 @@ pub struct NewBooking<'a> {
     pub minimum_minutes: Option<i64>,
     pub currency: &'a str,
     pub cancellation_policy: &'a str,
+    /// What booking reserves from the buyer's wallet; 0 makes no hold.
+    pub hold_minor: i64,
+    /// The commission the booking is made under (0 for free and Health sessions).
+    pub commission_bps: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,4 +230,185 @@ pub struct Booking {
     /// A new start the provider proposed, waiting for the buyer.
     pub proposed_start: Option<Timestamp>,
     pub created_at: Timestamp,
+    pub commission_bps: u32,
+    /// The hold reserving the buyer's money, if the session is paid.
+    pub hold_id: Option<i64>,
+    /// What was paid (posted), the platform's part of it, and what was refunded.
+    pub charged_minor: i64,
+    pub commission_minor: i64,
+    pub refunded_minor: i64,
+    pub started_at: Option<Timestamp>,
+    /// When the money was settled (posted or released).
+    pub settled_at: Option<Timestamp>,
+}
+
+/// A ledger account's sums; see `onhand_core::ledger::Balance`.
+pub use onhand_core::ledger::Balance;
+
+/// A buyer's wallet in one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wallet {
+    pub balance: Balance,
+}
+
+impl Wallet {
+    pub fn posted_minor(&self) -> i64 {
+        self.balance.posted()
+    }
+    /// What bookings hold right now.
+    pub fn held_minor(&self) -> i64 {
+        self.balance.debits_pending
+    }
+    pub fn available_minor(&self) -> i64 {
+        self.balance.available()
+    }
+}
+
+/// A provider's earnings in one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Earnings {
+    pub balance: Balance,
+    /// Earnings still inside the guarantee window (or under an open refund request).
+    pub locked_minor: i64,
+    /// Money buyers have on hold for upcoming sessions with this provider.
+    pub incoming_minor: i64,
+}
+
+impl Earnings {
+    pub fn posted_minor(&self) -> i64 {
+        self.balance.posted()
+    }
+    /// Payouts on their way.
+    pub fn paying_out_minor(&self) -> i64 {
+        self.balance.debits_pending
+    }
+    /// What may be paid out now.
+    pub fn available_minor(&self) -> i64 {
+        (self.balance.available() - self.locked_minor).max(0)
+    }
+}
+
+/// One transfer as seen from one account, with the posted balance after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub transfer_id: i64,
+    pub kind: String,
+    pub purpose: String,
+    pub booking_id: Option<i64>,
+    pub hold_id: Option<i64>,
+    /// Positive when money came in, negative when it went out.
+    pub amount_minor: i64,
+    /// Posted balance after this entry; pending entries leave it unchanged.
+    pub running_minor: i64,
+    pub at: Timestamp,
+}
+
+/// A transfer as the ledger stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRecord {
+    pub id: i64,
+    pub kind: String,
+    pub debit: String,
+    pub credit: String,
+    pub currency: String,
+    pub amount_minor: i64,
+    pub hold_id: Option<i64>,
+    pub purpose: String,
+    pub booking_id: Option<i64>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopUp {
+    pub id: i64,
+    pub account_id: i64,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub state: String,
+    pub gateway: String,
+    pub gateway_ref: Option<String>,
+    pub card_last4: String,
+    pub decline_reason: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// What the gateway said about a charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChargeOutcome {
+    Succeeded { gateway_ref: String },
+    Declined { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payout {
+    pub id: i64,
+    pub provider_id: i64,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub state: String,
+    pub gateway: String,
+    pub gateway_ref: Option<String>,
+    pub failure: Option<String>,
+    pub created_at: Timestamp,
+    pub settled_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    pub id: i64,
+    pub booking_id: i64,
+    pub booking_title: String,
+    pub buyer_id: i64,
+    pub buyer_name: String,
+    pub provider_id: i64,
+    pub provider_name: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub reason: String,
+    pub state: String,
+    pub provider_note: Option<String>,
+    pub operator_note: Option<String>,
+    pub created_at: Timestamp,
+    pub answered_at: Option<Timestamp>,
+    pub decided_at: Option<Timestamp>,
+}
+
+/// The operator's view of the money, per currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Finance {
+    pub currency: String,
+    /// Posted booking payments, all time and in the last 30 days.
+    pub volume_minor: i64,
+    pub volume_30d_minor: i64,
+    pub revenue_minor: i64,
+    pub wallets_minor: i64,
+    pub earnings_minor: i64,
+    pub open_holds: i64,
+    pub open_holds_minor: i64,
+    pub refunded_minor: i64,
+    pub disputes_open: i64,
+    pub payouts_pending: i64,
+    /// Net money that came in through the gateway (top-ups minus payouts).
+    pub clearing_minor: i64,
+}
+
+/// How the store answers a money operation's idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// First time: go ahead, and seal the outcome.
+    Fresh,
+    /// Seen and done: send this again.
+    Replay { status: u16, body: String },
+    /// The key was used for a different request.
+    Mismatch,
+    /// The same key is being handled right now.
+    InFlight,
+}
+
+/// Records the response to an idempotency key in the same transaction as the money
+/// it moved, so a replay after any crash answers exactly what happened.
+pub struct Seal<'a, T> {
+    pub account_id: i64,
+    pub key: &'a str,
+    pub respond: &'a (dyn Fn(&T) -> (u16, String) + Send + Sync),
 }

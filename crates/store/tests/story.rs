@@ -431,6 +431,9 @@ fn booking_for<'a>(
         minimum_minutes: None,
         currency: "USD",
         cancellation_policy: "moderate",
+        // Money has its own tests (tests/money.rs); these bookings move none.
+        hold_minor: 0,
+        commission_bps: 0,
     }
 }
 
@@ -453,8 +456,12 @@ async fn a_slot_is_sold_once_and_seats_never_go_negative() {
             for buyer in &buyers {
                 let (s, buyer) = (s.clone(), *buyer);
                 tasks.push(tokio::spawn(async move {
-                    s.book(&booking_for(listing, p, buyer, start, group_size), now)
-                        .await
+                    s.book(
+                        &booking_for(listing, p, buyer, start, group_size),
+                        None,
+                        now,
+                    )
+                    .await
                 }));
             }
             let mut ok = 0;
@@ -469,7 +476,11 @@ async fn a_slot_is_sold_once_and_seats_never_go_negative() {
         }
         // The provider's other listing cannot take the same hour.
         let clash = s
-            .book(&booking_for(group, p, buyers[0], monday_ten(), 5), now)
+            .book(
+                &booking_for(group, p, buyers[0], monday_ten(), 5),
+                None,
+                now,
+            )
             .await;
         assert!(
             matches!(clash, Err(onhand_store::BookError::SlotGone)),
@@ -489,7 +500,7 @@ async fn bookings_move_through_the_state_machine_once() {
         let buyer = account(s, "bea@example.com").await;
         let now: Timestamp = "2026-01-20T00:00:00Z".parse().unwrap();
         let first = s
-            .book(&booking_for(listing, p, buyer, monday_ten(), 1), now)
+            .book(&booking_for(listing, p, buyer, monday_ten(), 1), None, now)
             .await
             .unwrap();
         assert_eq!(first.state, BookingState::Confirmed);
@@ -517,6 +528,7 @@ async fn bookings_move_through_the_state_machine_once() {
                 monday_ten(),
                 1,
             ),
+            None,
             now,
         )
         .await
@@ -525,9 +537,11 @@ async fn bookings_move_through_the_state_machine_once() {
         let cancelled = s
             .transition_booking(
                 moved.id,
+                BookingState::Confirmed,
                 BookingEvent::Cancel(Party::Buyer),
                 Some("ill"),
                 Some(0),
+                onhand_store::Settle::Void,
                 now,
             )
             .await
@@ -535,8 +549,16 @@ async fn bookings_move_through_the_state_machine_once() {
         assert_eq!(cancelled.state, BookingState::CancelledByBuyer);
         assert_eq!(cancelled.cancel_reason.as_deref(), Some("ill"));
         assert!(matches!(
-            s.transition_booking(moved.id, BookingEvent::Start, None, None, now)
-                .await,
+            s.transition_booking(
+                moved.id,
+                BookingState::Confirmed,
+                BookingEvent::Start,
+                None,
+                None,
+                onhand_store::Settle::Started,
+                now
+            )
+            .await,
             Err(StoreError::WrongState(_))
         ));
         assert!(matches!(
@@ -567,5 +589,204 @@ async fn ended_sessions_are_purged() {
         assert_eq!(purged, 1, "{}", b.name);
         assert!(matches!(s.session(b"old").await, Err(StoreError::NotFound)));
         assert!(s.session(b"new").await.is_ok());
+    }
+}
+
+async fn top_up(s: &Store, account: i64, amount_minor: i64, at: Timestamp) {
+    s.record_top_up(
+        account,
+        amount_minor,
+        "USD",
+        "sandbox",
+        "4242",
+        &onhand_store::ChargeOutcome::Succeeded {
+            gateway_ref: format!("t{account}-{amount_minor}"),
+        },
+        None,
+        at,
+    )
+    .await
+    .unwrap();
+}
+
+async fn sound(s: &Store) {
+    s.verify_ledger()
+        .await
+        .unwrap()
+        .expect("the ledger replays to the stored balances");
+}
+
+#[tokio::test]
+async fn a_paid_booking_holds_posts_splits_refunds_and_pays_out() {
+    use onhand_core::booking::{BookingEvent, BookingState};
+    use onhand_store::Settle;
+    for b in backends().await {
+        let s = &b.store;
+        let p = approved_provider(s, "pia@example.com").await;
+        let listing = live(s, p, "One-to-one lesson", 3000, t0()).await;
+        let buyer = account(s, "bea@example.com").await;
+        let now: Timestamp = "2026-01-20T00:00:00Z".parse().unwrap();
+        let paid = |start| onhand_store::NewBooking {
+            hold_minor: 3000,
+            commission_bps: 2000,
+            ..booking_for(listing, p, buyer, start, 1)
+        };
+
+        let broke = s.book(&paid(monday_ten()), None, now).await;
+        assert!(
+            matches!(
+                broke,
+                Err(onhand_store::BookError::Store(
+                    StoreError::InsufficientFunds {
+                        available_minor: 0,
+                        needed_minor: 3000
+                    }
+                ))
+            ),
+            "{}: {broke:?}",
+            b.name
+        );
+        assert!(
+            s.bookings_of(buyer, all()).await.unwrap().items.is_empty(),
+            "no money, no booking"
+        );
+
+        top_up(s, buyer, 5000, now).await;
+        let booked = s.book(&paid(monday_ten()), None, now).await.unwrap();
+        assert!(booked.hold_id.is_some());
+        let w = s.wallet(buyer, "USD").await.unwrap();
+        assert_eq!(
+            (w.posted_minor(), w.held_minor(), w.available_minor()),
+            (5000, 3000, 2000)
+        );
+        sound(s).await;
+
+        let started = s
+            .transition_booking(
+                booked.id,
+                BookingState::Confirmed,
+                BookingEvent::Start,
+                None,
+                None,
+                Settle::Started,
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(started.started_at, Some(now));
+        let done = s
+            .transition_booking(
+                booked.id,
+                BookingState::InProgress,
+                BookingEvent::Complete,
+                None,
+                None,
+                Settle::Post { amount_minor: 3000 },
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!((done.charged_minor, done.commission_minor), (3000, 600));
+        let w = s.wallet(buyer, "USD").await.unwrap();
+        assert_eq!((w.posted_minor(), w.held_minor()), (2000, 0));
+        let e = s.earnings(p, "USD", now).await.unwrap();
+        assert_eq!(
+            (e.posted_minor(), e.locked_minor, e.available_minor()),
+            (2400, 2400, 0),
+            "earnings wait out the guarantee window"
+        );
+        sound(s).await;
+
+        // A partial refund, granted: the provider and the platform give back in proportion.
+        let r = s
+            .request_refund(
+                booked.id,
+                buyer,
+                1000,
+                "The second half was cut short.",
+                None,
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.state, "open");
+        let again = s
+            .request_refund(
+                booked.id,
+                buyer,
+                500,
+                "And another thing went wrong.",
+                None,
+                now,
+            )
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        let r = s
+            .answer_refund(r.id, p, true, None, None, now)
+            .await
+            .unwrap();
+        assert_eq!(r.state, "granted");
+        assert_eq!(s.wallet(buyer, "USD").await.unwrap().posted_minor(), 3000);
+        assert_eq!(
+            s.earnings(p, "USD", now).await.unwrap().posted_minor(),
+            1600
+        );
+        sound(s).await;
+
+        // After the window, the rest may be paid out; the payout holds until settled.
+        let later = now + SignedDuration::from_hours(73);
+        let too_much = s
+            .start_payout(p, 1700, "USD", 1000, "sandbox", None, later)
+            .await;
+        assert!(matches!(
+            too_much,
+            Err(StoreError::InsufficientFunds { .. })
+        ));
+        let payout = s
+            .start_payout(p, 1600, "USD", 1000, "sandbox", None, later)
+            .await
+            .unwrap();
+        assert_eq!(payout.state, "pending");
+        assert_eq!(
+            s.earnings(p, "USD", later).await.unwrap().available_minor(),
+            0
+        );
+        sound(s).await;
+        let paid_out = s
+            .settle_payout(
+                payout.id,
+                &onhand_store::ChargeOutcome::Succeeded {
+                    gateway_ref: "po_1".into(),
+                },
+                None,
+                later,
+            )
+            .await
+            .unwrap();
+        assert_eq!(paid_out.state, "paid");
+        assert!(
+            s.settle_payout(
+                payout.id,
+                &onhand_store::ChargeOutcome::Succeeded {
+                    gateway_ref: "po_1".into()
+                },
+                None,
+                later
+            )
+            .await
+            .is_err(),
+            "a payout settles once"
+        );
+        let f = s.finance("USD", later).await.unwrap();
+        assert_eq!(
+            (
+                f.volume_minor,
+                f.revenue_minor,
+                f.refunded_minor,
+                f.open_holds
+            ),
+            (3000, 400, 1000, 0)
+        );
+        sound(s).await;
     }
 }

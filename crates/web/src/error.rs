@@ -22,6 +22,10 @@ pub enum Failure {
     Forbidden(String),
     /// It clashes with something that exists ("email is already taken").
     Conflict(String),
+    /// Not enough money: top up first, or the card was declined.
+    PaymentRequired(String),
+    /// A service we depend on (the payment gateway) did not answer; retry later.
+    Unavailable(String),
     /// Too many attempts; try again after this many seconds.
     TooMany {
         retry_after_secs: u64,
@@ -40,6 +44,8 @@ impl Failure {
             Failure::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Failure::Forbidden(_) => StatusCode::FORBIDDEN,
             Failure::Conflict(_) => StatusCode::CONFLICT,
+            Failure::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
+            Failure::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Failure::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -53,6 +59,8 @@ impl Failure {
             Failure::Unauthorized(_) => "unauthorized",
             Failure::Forbidden(_) => "forbidden",
             Failure::Conflict(_) => "conflict",
+            Failure::PaymentRequired(_) => "payment_required",
+            Failure::Unavailable(_) => "unavailable",
             Failure::TooMany { .. } => "too_many_requests",
             Failure::Internal(_) => "internal",
         }
@@ -65,7 +73,9 @@ impl Failure {
             | Failure::NotFound(m)
             | Failure::Unauthorized(m)
             | Failure::Forbidden(m)
-            | Failure::Conflict(m) => m.clone(),
+            | Failure::Conflict(m)
+            | Failure::PaymentRequired(m)
+            | Failure::Unavailable(m) => m.clone(),
             Failure::TooMany { message, .. } => message.clone(),
             Failure::Internal(_) => "something went wrong on our side; it has been logged".into(),
         }
@@ -101,6 +111,12 @@ impl From<StoreError> for Failure {
             StoreError::Conflict(what) => Failure::Conflict(format!("{what} is already taken")),
             StoreError::NotFound => Failure::NotFound("not found".into()),
             StoreError::WrongState(m) => Failure::Conflict(m),
+            StoreError::InsufficientFunds {
+                available_minor,
+                needed_minor,
+            } => Failure::PaymentRequired(format!(
+                "{available_minor} (minor units) is available; {needed_minor} is needed"
+            )),
             StoreError::Backend(_) => Failure::Internal(anyhow::Error::new(e)),
         }
     }
@@ -130,7 +146,7 @@ pub struct ErrorBody {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// A stable machine-readable code: invalid, bad_request, not_found, unauthorized,
-    /// forbidden, conflict, too_many_requests, internal.
+    /// forbidden, conflict, payment_required, too_many_requests, unavailable, internal.
     pub code: String,
     pub message: String,
     /// For `invalid`: each field and what is wrong with it.
@@ -143,11 +159,9 @@ pub struct FieldErrorBody {
     pub message: String,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let f = self.0;
-        f.log();
-        let body = ErrorBody {
+impl ErrorBody {
+    pub fn of(f: &Failure) -> ErrorBody {
+        ErrorBody {
             error: ErrorDetail {
                 code: f.code().to_string(),
                 message: f.message(),
@@ -160,7 +174,15 @@ impl IntoResponse for ApiError {
                     })
                     .collect(),
             },
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let f = self.0;
+        f.log();
+        let body = ErrorBody::of(&f);
         let mut response = (f.status_code(), axum::Json(body)).into_response();
         if let Failure::TooMany {
             retry_after_secs, ..

@@ -93,11 +93,17 @@ async fn run(state: AppState, account_id: i64, online: bool, mut ws: WebSocket) 
 pub async fn ticker(state: AppState) {
     let mut tick = tokio::time::interval(TICK);
     let mut last_purge = std::time::Instant::now();
+    let mut last_money = std::time::Instant::now();
     loop {
         tick.tick().await;
         if last_purge.elapsed() >= PURGE_EVERY {
             last_purge = std::time::Instant::now();
             purge_sessions(&state).await;
+            settle_stale_money(&state).await;
+        }
+        if last_money.elapsed() >= MONEY_EVERY {
+            last_money = std::time::Instant::now();
+            crate::money::retry_pending_payouts(&state).await;
         }
         let mut busy = Vec::new();
         for provider in state.help_now.providers_with_lines() {
@@ -115,6 +121,25 @@ pub async fn ticker(state: AppState) {
             }
         }
         state.help_now.tick(|p| busy.contains(&p));
+    }
+}
+
+/// How often pending payouts are retried with the gateway.
+const MONEY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// A booking nobody started, cancelled or reported this long after its end gives the
+/// buyer their money back.
+pub const STALE_HOLD_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+
+/// Expires holds of bookings that were left alone, and forgets old idempotency keys.
+async fn settle_stale_money(state: &AppState) {
+    let now = jiff::Timestamp::now();
+    match state.store.expire_stale_holds(STALE_HOLD_AFTER, now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(expired = n, "expired holds of bookings left alone"),
+        Err(e) => tracing::warn!(error = ?e, "could not expire stale holds"),
+    }
+    if let Err(e) = state.store.purge_idempotency(now).await {
+        tracing::warn!(error = ?e, "could not purge idempotency keys");
     }
 }
 

@@ -9,11 +9,12 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use onhand_core::Invalid;
 use onhand_core::booking::{BookingEvent, Party, cancellation_terms};
-use onhand_core::catalog::CancellationPolicy;
+use onhand_core::catalog::{CancellationPolicy, PriceModel};
+use onhand_core::payments::{self, Settlement};
 use onhand_core::schedule::{
     Availability, DateOverride, QUERY_DAYS_MAX, Slot, SlotQuery, Span, day_spans, free_slots,
 };
-use onhand_store::{Account, BookError, Booking, Listing, NewBooking, StoreError};
+use onhand_store::{Account, BookError, Booking, Listing, NewBooking, Settle, StoreError};
 
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -227,6 +228,7 @@ pub async fn book(
     listing_id: i64,
     start: Timestamp,
     seats: u32,
+    seal: Option<&onhand_store::Seal<'_, Booking>>,
 ) -> Result<Booking, Failure> {
     let l = bookable_listing(state, listing_id).await?;
     if l.provider_id == buyer.id {
@@ -242,6 +244,7 @@ pub async fn book(
         )
         .into());
     }
+    let q = quote(state, v, seats);
     let new = NewBooking {
         listing_id,
         provider_id: l.provider_id,
@@ -256,14 +259,78 @@ pub async fn book(
         minimum_minutes: v.minimum_minutes,
         currency: &v.currency,
         cancellation_policy: &v.cancellation_policy,
+        hold_minor: q.hold_minor,
+        commission_bps: q.commission_bps,
     };
-    match state.store.book(&new, now()).await {
+    match state.store.book(&new, seal, now()).await {
         Ok(b) => {
-            tracing::info!(booking_id = b.id, listing_id, buyer = buyer.id, "booked");
+            tracing::info!(
+                booking_id = b.id,
+                listing_id,
+                buyer = buyer.id,
+                hold_minor = q.hold_minor,
+                "booked"
+            );
             Ok(b)
         }
         Err(BookError::SlotGone) => Err(gone()),
-        Err(BookError::Store(e)) => Err(e.into()),
+        Err(BookError::Store(e)) => Err(crate::money::insufficient(state, e, "this booking")),
+    }
+}
+
+/// What booking a listing costs up front: the hold, and the commission it is made under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quote {
+    pub price: PriceModel,
+    pub hold_minor: i64,
+    pub commission_bps: u32,
+}
+
+pub fn quote(state: &AppState, v: &onhand_store::ListingVersion, seats: u32) -> Quote {
+    let price = PriceModel::parse(
+        &v.price_model,
+        Some(v.price_minor),
+        v.minimum_minutes.and_then(|m| u32::try_from(m).ok()),
+    )
+    .unwrap_or(PriceModel::Free);
+    Quote {
+        price,
+        hold_minor: payments::hold_minor(price, seats, v.session_minutes as u32),
+        commission_bps: payments::commission_for(price, &v.category, state.config.commission_bps),
+    }
+}
+
+/// The policy's fee for a late cancellation or a buyer no-show: per seat, and never more
+/// than the hold.
+fn fee_minor(b: &Booking, policy_fee_minor: i64) -> i64 {
+    let held = match terms_of(b).1 {
+        PriceModel::Free => 0,
+        price => payments::hold_minor(price, b.seats, planned_minutes(b)),
+    };
+    (policy_fee_minor * i64::from(b.seats)).min(held)
+}
+
+fn planned_minutes(b: &Booking) -> u32 {
+    (b.end.duration_since(b.start).as_secs() / 60) as u32
+}
+
+/// What the ledger does with the hold for `event` on `b` at `t`.
+fn settle_for(b: &Booking, event: BookingEvent, fee: i64, t: Timestamp) -> Settle {
+    let charge = match event {
+        BookingEvent::Complete => payments::completed_charge_minor(
+            terms_of(b).1,
+            b.seats,
+            planned_minutes(b),
+            b.started_at.unwrap_or(b.start),
+            t,
+        ),
+        _ => 0,
+    };
+    match payments::settlement(event, fee, charge) {
+        Settlement::Keep if event == BookingEvent::Start => Settle::Started,
+        Settlement::Keep => Settle::Keep,
+        Settlement::Void => Settle::Void,
+        Settlement::Post { amount_minor } => Settle::Post { amount_minor },
     }
 }
 
@@ -318,21 +385,26 @@ pub async fn cancel(
         None => None,
     };
     let (policy, price) = terms_of(&b);
-    let terms = cancellation_terms(policy, price, b.start, now(), party);
+    let t = now();
+    let terms = cancellation_terms(policy, price, b.start, t, party);
+    let fee = fee_minor(&b, terms.fee_minor);
+    let event = BookingEvent::Cancel(party);
     let done = state
         .store
         .transition_booking(
             id,
-            BookingEvent::Cancel(party),
+            b.state,
+            event,
             reason.as_deref(),
-            Some(terms.fee_minor),
-            now(),
+            Some(fee),
+            settle_for(&b, event, fee, t),
+            t,
         )
         .await?;
     tracing::info!(
         booking_id = id,
         by = party.as_str(),
-        fee_minor = terms.fee_minor,
+        fee_minor = fee,
         "booking cancelled"
     );
     Ok(done)
@@ -383,6 +455,9 @@ fn new_booking_at(b: &Booking, group_size: u32, start: Timestamp) -> NewBooking<
         minimum_minutes: b.minimum_minutes,
         currency: &b.currency,
         cancellation_policy: &b.cancellation_policy,
+        // The moved booking keeps the original hold; the store carries it over.
+        hold_minor: 0,
+        commission_bps: b.commission_bps,
     }
 }
 
@@ -450,9 +525,11 @@ pub async fn answer_proposal(
             .store
             .transition_booking(
                 id,
+                b.state,
                 BookingEvent::Cancel(Party::Provider),
                 Some("The buyer declined the provider's proposed new time."),
                 Some(0),
+                Settle::Void,
                 now(),
             )
             .await?);
@@ -562,6 +639,18 @@ pub async fn ask_help_now(
         ));
     }
     let v = l.published.as_ref().expect("public listings are published");
+    let q = quote(state, v, 1);
+    let available = crate::money::wallet(state, buyer).await?.available_minor();
+    if available < q.hold_minor {
+        return Err(crate::money::insufficient(
+            state,
+            StoreError::InsufficientFunds {
+                available_minor: available,
+                needed_minor: q.hold_minor,
+            },
+            "this session",
+        ));
+    }
     match state.help_now.ask(
         l.provider_id,
         listing_id,
@@ -598,6 +687,7 @@ pub async fn accept_help_now(
     };
     let l = state.store.listing(r.listing_id).await?;
     let v = l.published.as_ref().unwrap_or(&l.working);
+    let q = quote(state, v, 1);
     let new = NewBooking {
         listing_id: r.listing_id,
         provider_id: r.provider_id,
@@ -612,6 +702,8 @@ pub async fn accept_help_now(
         minimum_minutes: v.minimum_minutes,
         currency: &v.currency,
         cancellation_policy: &v.cancellation_policy,
+        hold_minor: q.hold_minor,
+        commission_bps: q.commission_bps,
     };
     match state.store.book_now(&new, now()).await {
         Ok(b) => {
@@ -624,6 +716,13 @@ pub async fn accept_help_now(
             Err(Failure::Conflict(
                 "you have another session at this time; finish it first".into(),
             ))
+        }
+        Err(BookError::Store(e @ StoreError::InsufficientFunds { .. })) => {
+            tracing::info!(request_id, "help-now buyer can no longer pay");
+            Err(Failure::Conflict(format!(
+                "{}'s wallet no longer covers this session; the request was dropped: {e}",
+                r.buyer_name
+            )))
         }
         Err(BookError::Store(e)) => {
             state.help_now.put_back(r);
@@ -688,10 +787,33 @@ pub async fn progress(
             )));
         }
     };
-    Ok(state
+    let fee = match event {
+        BookingEvent::NoShow(Party::Buyer) => {
+            let (policy, price) = terms_of(&b);
+            fee_minor(&b, policy.late_fee_minor(price))
+        }
+        _ => 0,
+    };
+    let fee_record = matches!(event, BookingEvent::NoShow(Party::Buyer)).then_some(fee);
+    let done = state
         .store
-        .transition_booking(id, event, None, None, t)
-        .await?)
+        .transition_booking(
+            id,
+            b.state,
+            event,
+            None,
+            fee_record,
+            settle_for(&b, event, fee, t),
+            t,
+        )
+        .await?;
+    tracing::info!(
+        booking_id = id,
+        step,
+        charged_minor = done.charged_minor,
+        "booking progressed"
+    );
+    Ok(done)
 }
 
 /// A listing's own hours: weekly ranges and date overrides, in the provider's zone.

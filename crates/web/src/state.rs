@@ -25,6 +25,10 @@ pub struct Config {
     pub signin_window: Duration,
     /// How long a help-now request rings before it expires.
     pub help_now_ring: Duration,
+    /// The platform's commission on paid sessions, in basis points (2000 = 20 %).
+    pub commission_bps: u32,
+    /// The smallest payout, in minor units of `currency`.
+    pub payout_minimum_minor: i64,
 }
 
 impl Default for Config {
@@ -39,6 +43,8 @@ impl Default for Config {
             signin_failures_per_ip: 50,
             signin_window: Duration::from_secs(15 * 60),
             help_now_ring: Duration::from_secs(60),
+            commission_bps: onhand_core::payments::DEFAULT_COMMISSION_BPS,
+            payout_minimum_minor: onhand_core::payments::DEFAULT_PAYOUT_MINIMUM_MINOR,
         }
     }
 }
@@ -49,6 +55,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub throttle: Arc<Throttle>,
     pub help_now: Arc<crate::helpnow::HelpNow>,
+    pub gateway: Arc<dyn crate::gateway::Gateway>,
+    /// Names this process in idempotency claims, so claims a dead process left behind
+    /// can be taken over.
+    pub instance: Arc<str>,
 }
 
 impl AppState {
@@ -63,6 +73,8 @@ impl AppState {
             help_now: Arc::new(crate::helpnow::HelpNow::new(config.help_now_ring)),
             config: Arc::new(config),
             throttle: Arc::new(throttle),
+            gateway: Arc::new(crate::gateway::Sandbox::default()),
+            instance: crate::auth::random_token().into(),
         }
     }
 }

@@ -104,6 +104,9 @@ pub fn print_credentials() {
     println!("  operator  {DEMO_OPERATOR}");
 }
 
+/// What the demo buyer's wallet starts with: 500.00 in the platform currency.
+pub const DEMO_WALLET_MINOR: i64 = 50_000;
+
 /// Seeds the demo marketplace. Refuses a database that already has accounts.
 pub async fn seed(store: &Store) -> anyhow::Result<Report> {
     if !store.is_empty().await? {
@@ -133,8 +136,23 @@ pub async fn seed(store: &Store) -> anyhow::Result<Report> {
     let operator = store
         .create_account(&account(DEMO_OPERATOR, "Olivia Operator", true), tick(1))
         .await?;
-    store
+    let buyer = store
         .create_account(&account(DEMO_BUYER, "Ben Buyer", false), tick(1))
+        .await?;
+    // The demo buyer starts with sandbox money, as if they had topped up with a test card.
+    store
+        .record_top_up(
+            buyer.id,
+            DEMO_WALLET_MINOR,
+            Currency::usd().code,
+            "sandbox",
+            "4242",
+            &onhand_store::ChargeOutcome::Succeeded {
+                gateway_ref: "sandbox_ch_demo".into(),
+            },
+            None,
+            tick(1),
+        )
         .await?;
 
     let mut ids: HashMap<&str, i64> = HashMap::new();

@@ -114,7 +114,7 @@ pub async fn slots(
     }))
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookRequest {
     pub listing_id: i64,
@@ -149,6 +149,14 @@ pub struct BookingBody {
     pub rescheduled_to: Option<i64>,
     /// A new start the provider proposed; the buyer accepts or declines it.
     pub proposed_start: Option<String>,
+    /// The commission the booking was made under, in basis points.
+    pub commission_bps: u32,
+    /// The ledger hold reserving the buyer's money, if the session is paid.
+    pub hold_id: Option<i64>,
+    /// What was paid, the platform's part of it, and what was refunded.
+    pub charged_minor: i64,
+    pub commission_minor: i64,
+    pub refunded_minor: i64,
 }
 
 impl From<&Booking> for BookingBody {
@@ -173,6 +181,11 @@ impl From<&Booking> for BookingBody {
             cancel_fee_minor: b.cancel_fee_minor,
             rescheduled_to: b.rescheduled_to,
             proposed_start: b.proposed_start.map(|t| t.to_string()),
+            commission_bps: b.commission_bps,
+            hold_id: b.hold_id,
+            charged_minor: b.charged_minor,
+            commission_minor: b.commission_minor,
+            refunded_minor: b.refunded_minor,
         }
     }
 }
@@ -187,22 +200,36 @@ pub struct BookingPage {
 
 /// Books a slot. 409 when it is gone.
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "schedule", security(("bearer" = [])), request_body = BookRequest,
-    responses((status = 201, body = BookingBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("Idempotency-Key" = String, Header, description = "unique per booking; a paid booking holds its price")),
+    responses((status = 201, body = BookingBody), (status = 402, body = ErrorBody, description = "the wallet cannot cover the hold"),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<BookRequest>,
-) -> Result<(StatusCode, Json<BookingBody>), ApiError> {
-    let start = instant("start", &req.start)?;
-    let b = schedule::book(
-        &state,
-        &caller.0,
-        req.listing_id,
-        start,
-        req.seats.unwrap_or(1),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(BookingBody::from(&b))))
+) -> Result<axum::response::Response, ApiError> {
+    use super::money::{begin, end, key_of, stored};
+    let key = key_of(&headers)?;
+    if let Some(replay) = begin(&state, &caller.0, &key, "POST /bookings", &req).await? {
+        return Ok(replay);
+    }
+    let respond = |b: &Booking| stored(StatusCode::CREATED, &BookingBody::from(b));
+    let result = async {
+        let start = instant("start", &req.start)?;
+        schedule::book(
+            &state,
+            &caller.0,
+            req.listing_id,
+            start,
+            req.seats.unwrap_or(1),
+            Some(&crate::money::seal(&caller.0, &key, &respond)),
+        )
+        .await
+    }
+    .await
+    .map(|b| BookingBody::from(&b));
+    end(&state, &caller.0, &key, StatusCode::CREATED, result).await
 }
 
 /// Bookings the caller takes part in, as buyer or provider, soonest first.

@@ -8,6 +8,7 @@ mod admin;
 mod bookings;
 mod catalog;
 mod dto;
+pub mod money;
 mod provide;
 
 pub use dto::*;
@@ -106,11 +107,26 @@ pub fn router() -> Router<AppState> {
             "/bookings/{id}/proposal/decline",
             post(bookings::decline_proposal),
         )
+        .route("/wallet", get(money::wallet))
+        .route("/wallet/history", get(money::wallet_history))
+        .route("/wallet/topups", post(money::top_up))
+        .route("/earnings/history", get(money::earnings_history))
+        .route("/payouts", get(money::payouts).post(money::pay_out))
+        .route("/bookings/{id}/receipt", get(money::receipt))
+        .route(
+            "/bookings/{id}/refund-requests",
+            post(money::request_refund),
+        )
+        .route("/refund-requests", get(money::refunds))
+        .route("/refund-requests/{id}/grant", post(money::grant_refund))
+        .route("/refund-requests/{id}/decline", post(money::decline_refund))
+        .route("/admin/disputes", get(money::disputes))
+        .route("/admin/disputes/{id}/decide", post(money::decide_dispute))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Onhand API", description = "Live help over video: accounts, providers, organizations and the catalog."),
+    info(title = "Onhand API", description = "Live help over video: accounts, providers, organizations, the catalog, bookings and money. Requests that move money need an Idempotency-Key header."),
     paths(
         accounts::signup, accounts::token, accounts::me, accounts::update_me, accounts::change_password,
         accounts::tokens, accounts::create_token, accounts::revoke_token,
@@ -126,6 +142,9 @@ pub fn router() -> Router<AppState> {
         bookings::start, bookings::complete, bookings::no_show,
         bookings::get_hours, bookings::put_hours, bookings::delete_hours,
         bookings::ask_help_now, bookings::help_now_status, bookings::leave_help_now, bookings::accept_help_now,
+        money::wallet, money::wallet_history, money::top_up, money::earnings_history, money::pay_out, money::payouts,
+        money::receipt, money::request_refund, money::refunds, money::grant_refund, money::decline_refund,
+        money::disputes, money::decide_dispute,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

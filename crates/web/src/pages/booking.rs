@@ -190,7 +190,7 @@ pub async fn book(
     };
     viewer.check_csrf(form.csrf())?;
     let start = schedule::instant("start", form.get("start"))?;
-    match schedule::book(&state, account, id, start, 1).await {
+    match schedule::book(&state, account, id, start, 1, None).await {
         Ok(b) => Ok(Redirect::to(&format!("/bookings/{}?notice=booked", b.id)).into_response()),
         Err(Failure::Conflict(_)) => {
             Ok(Redirect::to(&format!("/listings/{id}?error=taken#book")).into_response())

@@ -50,6 +50,7 @@ async fn race(app: &TestApp, buyers: &[String], listing: i64, start: &str) -> Ve
             client
                 .post(url)
                 .bearer_auth(token)
+                .header("Idempotency-Key", crate::common::fresh_key())
                 .json(&body)
                 .send()
                 .await

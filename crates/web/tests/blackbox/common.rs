@@ -6,6 +6,18 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 pub const PASSWORD: &str = "correct horse battery staple";
+/// What every test user's wallet starts with: 500.00.
+pub const STARTING_WALLET_MINOR: i64 = 50_000;
+
+/// A new idempotency key, unique in this test run.
+pub fn fresh_key() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    format!(
+        "test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
 
 pub struct TestApp {
     pub base: String,
@@ -65,8 +77,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// POSTs JSON with a fresh `Idempotency-Key`, as a well-behaved client does.
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-        let mut req = self.api.post(self.url(path)).json(&body);
+        let mut req = self
+            .api
+            .post(self.url(path))
+            .header("Idempotency-Key", fresh_key())
+            .json(&body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -106,7 +123,37 @@ impl TestApp {
             .post_json("/api/v1/auth/signup", None, json!({"email": email, "password": PASSWORD, "display_name": name, "time_zone": "Europe/Paris"}))
             .await;
         assert_eq!(status, 201, "signup {email}: {body}");
-        self.token(email).await
+        let token = self.token(email).await;
+        self.fund(&token, STARTING_WALLET_MINOR).await;
+        token
+    }
+
+    /// Tops up the wallet with the sandbox's good test card.
+    pub async fn fund(&self, token: &str, amount_minor: i64) {
+        let (status, body) = self
+            .post_json(
+                "/api/v1/wallet/topups",
+                Some(token),
+                json!({"amount_minor": amount_minor, "card_number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}),
+            )
+            .await;
+        assert_eq!(status, 201, "top-up: {body}");
+    }
+
+    /// The caller's wallet and earnings.
+    pub async fn wallet(&self, token: &str) -> Value {
+        let (status, body) = self.get_json("/api/v1/wallet", Some(token)).await;
+        assert_eq!(status, 200, "wallet: {body}");
+        body
+    }
+
+    /// The ledger's invariants, replayed from every transfer.
+    pub async fn assert_ledger_sound(&self) {
+        self.store
+            .verify_ledger()
+            .await
+            .unwrap()
+            .expect("the ledger is sound");
     }
 
     pub async fn token(&self, email: &str) -> String {
@@ -201,6 +248,21 @@ impl TestApp {
                     country: None,
                     is_operator: false,
                 },
+                jiff::Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        self.store
+            .record_top_up(
+                account.id,
+                STARTING_WALLET_MINOR,
+                "USD",
+                "sandbox",
+                "4242",
+                &onhand_store::ChargeOutcome::Succeeded {
+                    gateway_ref: format!("test_{}", account.id),
+                },
+                None,
                 jiff::Timestamp::now(),
             )
             .await
