@@ -166,6 +166,11 @@ impl Store {
             "organization_members",
             "listings",
             "listing_versions",
+            "bookings",
+            "ledger_transfers",
+            "top_ups",
+            "payouts",
+            "refund_requests",
         ] {
             let n: i64 = sqlx::query_scalar(dynamic(format!("SELECT COUNT(*) FROM {table}")))
                 .fetch_one(&self.pool)

@@ -23,7 +23,7 @@ pub struct TestApp {
     pub base: String,
     pub store: Store,
     pub api: reqwest::Client,
-    _dir: tempfile::TempDir,
+    _dir: std::sync::Arc<tempfile::TempDir>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -32,7 +32,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("a temporary directory"));
+    start(dir, tweak).await
+}
+
+async fn start(dir: std::sync::Arc<tempfile::TempDir>, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let store = Store::open_sqlite(dir.path())
         .await
         .expect("the store opens");
@@ -63,6 +67,11 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
+    /// Another app process on the same database, as after a restart.
+    pub async fn restart(&self) -> TestApp {
+        start(self._dir.clone(), |_| {}).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

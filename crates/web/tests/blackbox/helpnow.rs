@@ -8,10 +8,10 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn socket(app: &TestApp, token: &str, online: bool) -> Socket {
+pub async fn socket(app: &TestApp, token: &str, online: bool) -> Socket {
     let url = format!(
         "{}/ws{}",
         app.base.replace("http://", "ws://"),
@@ -27,7 +27,7 @@ async fn socket(app: &TestApp, token: &str, online: bool) -> Socket {
 }
 
 /// The next event of `kind` on the socket, within a few seconds.
-async fn next_event(ws: &mut Socket, kind: &str) -> Value {
+pub async fn next_event(ws: &mut Socket, kind: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
         let msg = tokio::time::timeout_at(deadline, ws.next())

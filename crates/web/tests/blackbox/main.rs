@@ -6,4 +6,5 @@ mod browser;
 mod common;
 mod helpnow;
 mod malformed;
+mod money;
 mod pages;
