@@ -393,6 +393,16 @@ pub(crate) async fn settle_booking(
     settle: Settle,
     now: Timestamp,
 ) -> Result<()> {
+    let hold_expired = match b.hold_id {
+        Some(h) => sqlx::query_scalar::<_, i64>(
+            "SELECT 1 FROM ledger_transfers WHERE hold_id = ? AND kind = 'expire_pending'",
+        )
+        .bind(h)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some(),
+        None => false,
+    };
     match settle {
         Settle::Keep => {}
         Settle::Started => {
@@ -403,7 +413,8 @@ pub(crate) async fn settle_booking(
                 .await?;
         }
         Settle::Void => {
-            if let Some(hold_id) = b.hold_id {
+            // A hold that expired (the booking was left alone) has nothing left to void.
+            if let Some(hold_id) = b.hold_id.filter(|_| !hold_expired) {
                 resolve(
                     conn,
                     hold_id,
@@ -730,6 +741,12 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    /// Any ledger account's sums.
+    pub async fn ledger_balance(&self, account: LedgerAccount, currency: &str) -> Result<Balance> {
+        let mut conn = self.pool.acquire().await?;
+        balance_on(&mut conn, account, currency).await
     }
 
     pub async fn wallet(&self, account_id: i64, currency: &str) -> Result<Wallet> {
@@ -1252,8 +1269,12 @@ impl Store {
     }
 
     /// Expires the holds of bookings nobody started or closed within `grace` after their
-    /// end: the buyer gets the money back. Returns how many expired.
-    pub async fn expire_stale_holds(&self, grace: SignedDuration, now: Timestamp) -> Result<u64> {
+    /// end: the buyer gets the money back. Returns the bookings whose holds expired.
+    pub async fn expire_stale_holds(
+        &self,
+        grace: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Vec<i64>> {
         let stale: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT b.id, b.hold_id FROM bookings b WHERE b.state = 'confirmed' AND b.hold_id IS NOT NULL \
              AND b.end_ms < ? AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.hold_id = b.hold_id) LIMIT 100",
@@ -1261,7 +1282,7 @@ impl Store {
         .bind(ms(now - grace))
         .fetch_all(&self.pool)
         .await?;
-        let mut expired = 0;
+        let mut expired = Vec::new();
         for (booking_id, hold_id) in stale {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             match resolve(
@@ -1282,7 +1303,7 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     tx.commit().await?;
-                    expired += 1;
+                    expired.push(booking_id);
                 }
                 // Someone settled it meanwhile.
                 Err(StoreError::WrongState(_)) => {}

@@ -3,114 +3,12 @@
 //! Each test takes a fresh store from `backends()`. Today that is SQLite; PostgreSQL joins
 //! with the scale-out work, and every story here must pass on it unchanged.
 
+mod support;
+
 use jiff::{SignedDuration, Timestamp};
-use onhand_core::catalog::{ListingContent, ListingInput};
 use onhand_core::money::Currency;
-use onhand_core::provider::{Application, ApplicationInput};
 use onhand_store::{ListingFilter, NewAccount, Page, SortOrder, Store, StoreError};
-
-struct Backend {
-    name: &'static str,
-    store: Store,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn backends() -> Vec<Backend> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = Store::open_sqlite(dir.path()).await.unwrap();
-    if std::env::var_os("ONHAND_TEST_POSTGRES_URL").is_some() {
-        eprintln!(
-            "*** NOTE: ONHAND_TEST_POSTGRES_URL is set, but the PostgreSQL backend is not built yet; running SQLite only ***"
-        );
-    }
-    vec![Backend {
-        name: "sqlite",
-        store: sqlite,
-        _dir: Some(dir),
-    }]
-}
-
-fn t0() -> Timestamp {
-    Timestamp::from_second(1_780_000_000).unwrap()
-}
-
-async fn account(store: &Store, email: &str) -> i64 {
-    store
-        .create_account(
-            &NewAccount {
-                email,
-                password_hash: "$argon2id$fake",
-                display_name: email,
-                time_zone: "UTC",
-                languages: &["en".to_string()],
-                country: None,
-                is_operator: false,
-            },
-            t0(),
-        )
-        .await
-        .unwrap()
-        .id
-}
-
-async fn approved_provider(store: &Store, email: &str) -> i64 {
-    let id = account(store, email).await;
-    let app = Application::parse(
-        &ApplicationInput {
-            headline: "Patient piano teacher for adults".into(),
-            bio: "Twenty years at the piano and ten teaching adults who always wanted to play."
-                .into(),
-            languages: vec!["en".into()],
-            time_zone: "Europe/Vienna".into(),
-            country: "AT".into(),
-            experience: "Conservatory graduate.".into(),
-            ..Default::default()
-        },
-        false,
-    )
-    .unwrap();
-    store.apply_as_provider(id, &app, t0()).await.unwrap();
-    store
-        .decide_provider(id, true, None, id, t0())
-        .await
-        .unwrap();
-    id
-}
-
-fn content(title: &str, price_minor: i64) -> ListingContent {
-    ListingContent::parse(&ListingInput {
-        title: title.into(),
-        description:
-            "A relaxed first lesson: posture, the C major scale and a tune you can play by the end."
-                .into(),
-        category: "art-music".into(),
-        subcategory: "piano".into(),
-        languages: vec!["en".into()],
-        price_model: "fixed".into(),
-        price_minor: Some(price_minor),
-        session_minutes: Some(45),
-        group_size: Some(1),
-        cancellation_policy: "flexible".into(),
-        ..Default::default()
-    })
-    .unwrap()
-}
-
-async fn live(store: &Store, provider: i64, title: &str, price_minor: i64, at: Timestamp) -> i64 {
-    let l = store
-        .create_listing(
-            provider,
-            None,
-            &content(title, price_minor),
-            Currency::usd(),
-            at,
-        )
-        .await
-        .unwrap();
-    store.submit_listing(l.id, at).await.unwrap();
-    store.decide_listing(l.id, true, None, at).await.unwrap();
-    l.id
-}
+use support::*;
 
 fn all() -> Page {
     Page {
@@ -788,5 +686,62 @@ async fn a_paid_booking_holds_posts_splits_refunds_and_pays_out() {
             (3000, 400, 1000, 0)
         );
         sound(s).await;
+    }
+}
+
+#[tokio::test]
+async fn idempotency_claims_replay_refuse_and_survive_their_owner() {
+    use onhand_store::Claim;
+    for b in backends().await {
+        let s = &b.store;
+        let bea = account(s, "bea@example.com").await;
+        let now = t0();
+        let claim = |fp: &'static str, owner: &'static str| {
+            s.claim_idempotency(bea, "key-0001", fp, owner, now)
+        };
+        assert_eq!(claim("fp-a", "node-1").await.unwrap(), Claim::Fresh);
+        assert_eq!(
+            claim("fp-a", "node-1").await.unwrap(),
+            Claim::InFlight,
+            "{}: a concurrent duplicate waits",
+            b.name
+        );
+        assert_eq!(claim("fp-b", "node-1").await.unwrap(), Claim::Mismatch);
+        // The process that claimed it died: its successor takes the claim over.
+        assert_eq!(claim("fp-a", "node-2").await.unwrap(), Claim::Fresh);
+        s.finish_idempotency(bea, "key-0001", 201, "{\"id\":1}")
+            .await
+            .unwrap();
+        assert_eq!(
+            claim("fp-a", "node-3").await.unwrap(),
+            Claim::Replay {
+                status: 201,
+                body: "{\"id\":1}".into()
+            }
+        );
+        // A released claim (the request failed on our side) can be made again.
+        s.claim_idempotency(bea, "key-0002", "fp", "node-3", now)
+            .await
+            .unwrap();
+        s.release_idempotency(bea, "key-0002").await.unwrap();
+        assert_eq!(
+            s.claim_idempotency(bea, "key-0002", "fp-other", "node-3", now)
+                .await
+                .unwrap(),
+            Claim::Fresh
+        );
+        // Kept at least seven days, then forgotten.
+        assert_eq!(
+            s.purge_idempotency(now + SignedDuration::from_hours(24 * 7))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            s.purge_idempotency(now + SignedDuration::from_hours(24 * 9))
+                .await
+                .unwrap(),
+            2
+        );
     }
 }

@@ -134,8 +134,8 @@ pub const STALE_HOLD_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_ho
 async fn settle_stale_money(state: &AppState) {
     let now = jiff::Timestamp::now();
     match state.store.expire_stale_holds(STALE_HOLD_AFTER, now).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(expired = n, "expired holds of bookings left alone"),
+        Ok(expired) if expired.is_empty() => {}
+        Ok(expired) => tracing::info!(?expired, "expired holds of bookings left alone"),
         Err(e) => tracing::warn!(error = ?e, "could not expire stale holds"),
     }
     if let Err(e) = state.store.purge_idempotency(now).await {
