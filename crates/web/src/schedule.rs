@@ -302,7 +302,7 @@ pub fn quote(state: &AppState, v: &onhand_store::ListingVersion, seats: u32) -> 
 
 /// The policy's fee for a late cancellation or a buyer no-show: per seat, and never more
 /// than the hold.
-fn fee_minor(b: &Booking, policy_fee_minor: i64) -> i64 {
+pub fn fee_minor(b: &Booking, policy_fee_minor: i64) -> i64 {
     let held = match terms_of(b).1 {
         PriceModel::Free => 0,
         price => payments::hold_minor(price, b.seats, planned_minutes(b)),

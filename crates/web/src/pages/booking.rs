@@ -178,27 +178,6 @@ fn booking_id(raw: &str) -> Result<i64, Failure> {
     super::path_id(raw, "booking")
 }
 
-pub async fn book(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    form: RawForm,
-) -> Result<Response, PageError> {
-    let id = listing_id(&id)?;
-    let Some(account) = viewer.account.as_ref() else {
-        return Ok(Redirect::to(&format!("/signin?next=/listings/{id}%23book")).into_response());
-    };
-    viewer.check_csrf(form.csrf())?;
-    let start = schedule::instant("start", form.get("start"))?;
-    match schedule::book(&state, account, id, start, 1, None).await {
-        Ok(b) => Ok(Redirect::to(&format!("/bookings/{}?notice=booked", b.id)).into_response()),
-        Err(Failure::Conflict(_)) => {
-            Ok(Redirect::to(&format!("/listings/{id}?error=taken#book")).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 pub struct BookingRow {
     id: i64,
     title: String,
@@ -299,9 +278,10 @@ pub struct BookingPage {
     can_change: bool,
     can_reschedule: bool,
     proposed: Option<String>,
+    receipt: super::money::ReceiptView,
 }
 
-async fn booking_page(
+pub(super) async fn booking_page(
     state: &AppState,
     viewer: &Viewer,
     id: i64,
@@ -339,6 +319,11 @@ async fn booking_page(
             "moved" => "Moved to the new time.".into(),
             "cancelled" => "Cancelled.".into(),
             "proposed" => "New time proposed; the buyer will accept or decline it.".into(),
+            "refund-requested" => {
+                "Refund requested. The provider answers; if they decline, the operator decides."
+                    .into()
+            }
+            "refund-answered" => "Answer recorded.".into(),
             _ => String::new(),
         },
         is_provider: party == Party::Provider,
@@ -348,16 +333,16 @@ async fn booking_page(
         price: price.describe(currency),
         policy: format!("{} — {}", policy.as_str(), policy.summary()),
         free_until: when(terms.free_until, &mine),
-        fee_now: if terms.fee_minor == 0 {
-            "free".into()
-        } else {
-            Money::new(terms.fee_minor, currency).to_string()
+        fee_now: match schedule::fee_minor(&b, terms.fee_minor) {
+            0 => "free".into(),
+            fee => Money::new(fee, currency).to_string(),
         },
         can_change: b.state == onhand_core::booking::BookingState::Confirmed,
         can_reschedule: party == Party::Buyer
             && b.state == onhand_core::booking::BookingState::Confirmed
             && Timestamp::now() <= terms.free_until,
         proposed: b.proposed_start.map(|t| when(t, &mine)),
+        receipt: super::money::receipt_view(state, &b, party == Party::Provider, &my_zone).await?,
         errors: FormErrors(errors.clone()),
         b,
     };

@@ -8,6 +8,7 @@ mod admin;
 mod booking;
 mod browse;
 mod dashboard;
+mod money;
 
 use crate::error::{Failure, PageError};
 use crate::state::AppState;
@@ -42,7 +43,18 @@ pub fn router() -> Router<AppState> {
             "/dashboard/schedule",
             get(booking::schedule_form).post(booking::save_schedule),
         )
-        .route("/listings/{id}/book", post(booking::book))
+        .route("/listings/{id}/book", post(money::book))
+        .route("/listings/{id}/checkout", get(money::checkout))
+        .route("/wallet", get(money::wallet))
+        .route("/wallet/topups", post(money::top_up))
+        .route("/earnings", get(money::earnings))
+        .route("/payouts", post(money::pay_out))
+        .route(
+            "/bookings/{id}/refund-requests",
+            post(money::request_refund),
+        )
+        .route("/refund-requests/{id}/{answer}", post(money::answer_refund))
+        .route("/admin/finance", get(money::finance))
         .route("/bookings", get(booking::my_bookings))
         .route("/bookings/{id}", get(booking::booking))
         .route("/bookings/{id}/calendar.ics", get(booking::calendar_file))

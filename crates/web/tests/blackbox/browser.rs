@@ -293,6 +293,8 @@ async fn a_booking_shows_the_same_instant_in_each_persons_zone() {
         .unwrap();
     wait_text(&c, "Times shown in America/St_Johns").await;
     click(&c, "form.slot-form button").await;
+    wait_text(&c, "Confirm your booking").await;
+    click(&c, "#confirm-booking").await;
     wait_text(&c, "Booked!").await;
     let booking = app
         .store
