@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use onhand_core::Invalid;
-use onhand_core::booking::{Party, cancellation_terms};
+use onhand_core::booking::{BookingState, Party, cancellation_terms};
 use onhand_core::catalog::{CancellationPolicy, PriceModel};
 use onhand_core::money::{Currency, Money};
 use onhand_store::{Booking, Listing, Page};
@@ -279,6 +279,10 @@ pub struct BookingPage {
     can_reschedule: bool,
     proposed: Option<String>,
     receipt: super::money::ReceiptView,
+    /// Session steps open now: begin, complete (the provider), report a no-show.
+    can_begin: bool,
+    can_complete: bool,
+    can_report: bool,
 }
 
 pub(super) async fn booking_page(
@@ -324,6 +328,12 @@ pub(super) async fn booking_page(
                     .into()
             }
             "refund-answered" => "Answer recorded.".into(),
+            "started" => "The session has begun.".into(),
+            "completed" => {
+                "Session complete. The payment was taken from the hold; see the receipt below."
+                    .into()
+            }
+            "no-show" => "No-show recorded.".into(),
             _ => String::new(),
         },
         is_provider: party == Party::Provider,
@@ -343,6 +353,11 @@ pub(super) async fn booking_page(
             && Timestamp::now() <= terms.free_until,
         proposed: b.proposed_start.map(|t| when(t, &mine)),
         receipt: super::money::receipt_view(state, &b, party == Party::Provider, &my_zone).await?,
+        can_begin: b.state == BookingState::Confirmed
+            && Timestamp::now() >= b.start - schedule::EARLY_START
+            && Timestamp::now() < b.end,
+        can_complete: party == Party::Provider && b.state == BookingState::InProgress,
+        can_report: b.state.holds_time() && Timestamp::now() >= b.start + schedule::NO_SHOW_AFTER,
         errors: FormErrors(errors.clone()),
         b,
     };
@@ -790,4 +805,27 @@ pub async fn accept_help_now(
     viewer.check_csrf(form.csrf())?;
     let b = schedule::accept_help_now(&state, account, request_id(&id)?).await?;
     Ok(Redirect::to(&format!("/bookings/{}", b.id)).into_response())
+}
+
+/// A session step from the booking page: begin, complete or report a no-show. The video
+/// room drives these once it lands.
+pub async fn session_step(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, step)): Path<(String, String)>,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    viewer.check_csrf(form.csrf())?;
+    let id = booking_id(&id)?;
+    let (step, notice) = match step.as_str() {
+        "begin" => ("start", "started"),
+        "complete" => ("complete", "completed"),
+        "no-show" => ("no-show", "no-show"),
+        other => {
+            return Err(Failure::NotFound(format!("there is no session step {other:?}")).into());
+        }
+    };
+    schedule::progress(&state, account, id, step).await?;
+    Ok(Redirect::to(&format!("/bookings/{id}?notice={notice}")).into_response())
 }

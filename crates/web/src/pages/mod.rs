@@ -59,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}", get(booking::booking))
         .route("/bookings/{id}/calendar.ics", get(booking::calendar_file))
         .route("/bookings/{id}/cancel", post(booking::cancel))
+        .route("/bookings/{id}/session/{step}", post(booking::session_step))
         .route("/bookings/{id}/reschedule", post(booking::reschedule))
         .route("/bookings/{id}/propose", post(booking::propose))
         .route("/calendar/{file}", get(booking::calendar_feed))

@@ -864,7 +864,7 @@ pub async fn receipt_view(
                 ("booking", "post_pending") => "Charged".into(),
                 ("booking", "void_pending") => "Hold released in full".into(),
                 ("booking", "expire_pending") => "Hold expired; released".into(),
-                ("commission", _) => "Platform commission".into(),
+                ("commission", _) => "Platform commission (from the provider's share)".into(),
                 ("refund", _) if t.debit == "revenue" => "Refund (commission part)".into(),
                 ("refund", _) => "Refund".into(),
                 (p, k) => format!("{p} ({k})"),

@@ -370,3 +370,116 @@ async fn a_help_now_request_rings_the_providers_open_dashboard() {
     assert_eq!(status["state"], "accepted");
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_buyer_tops_up_pays_for_a_session_and_the_provider_earns() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let op = app.operator("op@example.com").await;
+    let (gus, _) = app.provider("gus@example.com", "Gus", &op).await;
+    let listing = app.live_listing(&gus, &op, "Guitar emergencies").await;
+    // A buyer with an empty wallet.
+    let (status, body) = app
+        .post_json(
+            "/api/v1/auth/signup",
+            None,
+            serde_json::json!({"email": "bea@example.com", "password": PASSWORD, "display_name": "Bea", "time_zone": "Europe/Paris"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    // Top up in the browser with the sandbox card.
+    sign_in(&c, &app, "bea@example.com").await;
+    c.goto(&app.url("/wallet")).await.unwrap();
+    wait_text(&c, "SANDBOX").await;
+    fill(&c, "#amount", "30.00").await;
+    fill(&c, "#card_number", "4242 4242 4242 4242").await;
+    fill(&c, "#exp_month", "12").await;
+    fill(&c, "#exp_year", "2040").await;
+    fill(&c, "#cvc", "123").await;
+    click(&c, "#top-up button[type=submit]").await;
+    wait_text(&c, "Money added to your wallet").await;
+    assert_eq!(
+        find(&c, "#wallet-available").await.text().await.unwrap(),
+        "$30.00"
+    );
+
+    // Ask for help now; the provider, online, accepts.
+    let mut provider = crate::helpnow::socket(&app, &gus, true).await;
+    c.goto(&app.url(&format!("/listings/{listing}")))
+        .await
+        .unwrap();
+    click(&c, "form[action$='/help-now'] button").await;
+    let ring = crate::helpnow::next_event(&mut provider, "ring").await;
+    let request = ring["request"].as_i64().unwrap();
+    let (status, booking) = app
+        .post_json(
+            &format!("/api/v1/help-now/{request}/accept"),
+            Some(&gus),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, 201, "{booking}");
+    let id = booking["id"].as_i64().unwrap();
+    wait_text(&c, "Receipt").await;
+    assert_eq!(
+        find(&c, "#receipt-held").await.text().await.unwrap(),
+        "$25.00"
+    );
+    click(&c, "#begin-session").await;
+    wait_text(&c, "The session has begun").await;
+    sign_out(&c).await;
+
+    // The provider completes it and sees what they earned.
+    sign_in(&c, &app, "gus@example.com").await;
+    c.goto(&app.url(&format!("/bookings/{id}"))).await.unwrap();
+    click(&c, "#complete-session").await;
+    wait_text(&c, "Session complete").await;
+    assert_eq!(
+        find(&c, "#receipt-charged").await.text().await.unwrap(),
+        "$25.00"
+    );
+    assert_eq!(
+        find(&c, "#receipt-earned").await.text().await.unwrap(),
+        "$20.00"
+    );
+    c.goto(&app.url("/earnings")).await.unwrap();
+    wait_text(&c, "Earnings and payouts").await;
+    assert_eq!(
+        find(&c, "#earnings-balance").await.text().await.unwrap(),
+        "$20.00"
+    );
+    assert_eq!(
+        find(&c, "#earnings-available").await.text().await.unwrap(),
+        "$0.00",
+        "inside the guarantee window"
+    );
+    sign_out(&c).await;
+
+    // The buyer's receipt and wallet.
+    sign_in(&c, &app, "bea@example.com").await;
+    c.goto(&app.url(&format!("/bookings/{id}"))).await.unwrap();
+    wait_text(&c, "Not satisfied? Ask for a refund").await;
+    assert_eq!(
+        find(&c, "#receipt-charged").await.text().await.unwrap(),
+        "$25.00"
+    );
+    assert_eq!(
+        find(&c, "#receipt-held").await.text().await.unwrap(),
+        "$0.00"
+    );
+    let png = c.screenshot().await.unwrap();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("receipt.png"), png).unwrap();
+    c.goto(&app.url("/wallet")).await.unwrap();
+    wait_text(&c, "Paid for a session").await;
+    assert_eq!(
+        find(&c, "#wallet-available").await.text().await.unwrap(),
+        "$5.00"
+    );
+    app.assert_ledger_sound().await;
+    c.close().await.unwrap();
+}
