@@ -766,7 +766,9 @@ impl Store {
         earnings_on(&mut conn, provider_id, currency, now).await
     }
 
-    /// An account's transfers, newest first, with the posted balance after each.
+    /// An account's transfers, newest first, with the posted balance after each. The
+    /// running balance is worked back from the stored balance, so a page costs what
+    /// precedes it, not the account's whole history.
     pub async fn ledger_history(
         &self,
         account: LedgerAccount,
@@ -774,43 +776,87 @@ impl Store {
         page: Page,
     ) -> Result<Paged<LedgerEntry>> {
         let key = account.key();
+        // One read transaction: the balance and the transfers are the same snapshot.
+        let mut tx = self.pool.begin().await?;
         let total: i64 = sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM ledger_transfers WHERE debit = ?1 AND currency = ?2) \
              + (SELECT COUNT(*) FROM ledger_transfers WHERE credit = ?1 AND currency = ?2)",
         )
         .bind(&key)
         .bind(currency)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        let posted = balance_on(&mut tx, account, currency).await?.posted();
+        // The newest `offset + limit` entries, merged from the two ordered index scans.
         let rows = sqlx::query(
-            "SELECT id, kind, purpose, booking_id, hold_id, created_at_ms, delta, \
-             SUM(CASE WHEN kind IN ('posted', 'post_pending') THEN delta ELSE 0 END) OVER (ORDER BY id) AS running \
-             FROM (SELECT id, kind, purpose, booking_id, hold_id, created_at_ms, \
-                   CASE WHEN credit = ?1 THEN amount_minor ELSE -amount_minor END AS delta \
-                   FROM ledger_transfers WHERE (debit = ?1 OR credit = ?1) AND currency = ?2) \
-             ORDER BY id DESC LIMIT ?3 OFFSET ?4",
+            "SELECT id, kind, purpose, booking_id, hold_id, created_at_ms, \
+             CASE WHEN credit = ?1 THEN amount_minor ELSE -amount_minor END AS delta FROM ( \
+               SELECT * FROM (SELECT * FROM ledger_transfers WHERE debit = ?1 AND currency = ?2 ORDER BY id DESC LIMIT ?3) \
+               UNION ALL \
+               SELECT * FROM (SELECT * FROM ledger_transfers WHERE credit = ?1 AND currency = ?2 ORDER BY id DESC LIMIT ?3)) \
+             ORDER BY id DESC LIMIT ?3",
         )
         .bind(&key)
         .bind(currency)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(&self.pool)
+        .bind(page.offset + page.limit)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(Paged {
-            items: rows
-                .iter()
-                .map(|r| LedgerEntry {
+        tx.commit().await?;
+        let mut running = posted;
+        let mut items = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            let kind: String = r.get("kind");
+            let delta: i64 = r.get("delta");
+            if i as i64 >= page.offset {
+                items.push(LedgerEntry {
                     transfer_id: r.get("id"),
-                    kind: r.get("kind"),
+                    kind: kind.clone(),
                     purpose: r.get("purpose"),
                     booking_id: r.get("booking_id"),
                     hold_id: r.get("hold_id"),
-                    amount_minor: r.get("delta"),
-                    running_minor: r.get("running"),
+                    amount_minor: delta,
+                    running_minor: running,
                     at: ts(r.get("created_at_ms")),
-                })
-                .collect(),
-            total,
+                });
+            }
+            if kind == "posted" || kind == "post_pending" {
+                running -= delta;
+            }
+        }
+        Ok(Paged { items, total })
+    }
+
+    /// An account's sums recomputed from its transfers alone: the audit path, which
+    /// must always equal `ledger_balance`.
+    pub async fn recompute_balance(
+        &self,
+        account: LedgerAccount,
+        currency: &str,
+    ) -> Result<Balance> {
+        let sums = |side: &'static str| {
+            sqlx::query(dynamic(format!(
+                "SELECT \
+                 COALESCE(SUM(CASE WHEN kind IN ('posted', 'post_pending') THEN amount_minor END), 0) AS posted, \
+                 COALESCE(SUM(CASE WHEN kind = 'pending' AND NOT EXISTS \
+                   (SELECT 1 FROM ledger_transfers r WHERE r.hold_id = t.id) THEN amount_minor END), 0) AS pending \
+                 FROM ledger_transfers t WHERE {side} = ? AND currency = ?"
+            )))
+        };
+        let debits = sums("debit")
+            .bind(account.key())
+            .bind(currency)
+            .fetch_one(&self.pool)
+            .await?;
+        let credits = sums("credit")
+            .bind(account.key())
+            .bind(currency)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Balance {
+            debits_posted: debits.get("posted"),
+            credits_posted: credits.get("posted"),
+            debits_pending: debits.get("pending"),
+            credits_pending: credits.get("pending"),
         })
     }
 

@@ -161,6 +161,42 @@ impl World {
             Ok(()) => {}
             Err(e) => self.fail(format!("the stored ledger does not replay: {e}")),
         }
+        for b in &self.buyers {
+            let a = LedgerAccount::Wallet(*b);
+            let stored = self.store.ledger_balance(a, "USD").await.unwrap();
+            if self.store.recompute_balance(a, "USD").await.unwrap() != stored {
+                self.fail(format!("{a:?}: the audit recomputation differs"));
+            }
+            // The history's running balance ends where the wallet stands, and each
+            // entry's balance follows from the one before.
+            let h = self
+                .store
+                .ledger_history(
+                    a,
+                    "USD",
+                    onhand_store::Page {
+                        offset: 0,
+                        limit: 500,
+                    },
+                )
+                .await
+                .unwrap();
+            let mut expected = 0;
+            for e in h.items.iter().rev() {
+                if e.kind == "posted" || e.kind == "post_pending" {
+                    expected += e.amount_minor;
+                }
+                if e.running_minor != expected {
+                    self.fail(format!(
+                        "{a:?}: history entry {} shows {}, expected {expected}",
+                        e.transfer_id, e.running_minor
+                    ));
+                }
+            }
+            if h.items.first().map_or(0, |e| e.running_minor) != stored.posted() {
+                self.fail(format!("{a:?}: history does not end at the balance"));
+            }
+        }
     }
 
     async fn check(&self) {
