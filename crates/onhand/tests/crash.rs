@@ -153,7 +153,7 @@ async fn kill_9_during_money_loses_nothing_acknowledged_and_doubles_nothing() {
             let mut n = 0usize;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 n += 1;
-                let (path, body) = if n % 3 == 0 {
+                let (path, body) = if n.is_multiple_of(3) {
                     let (listing, start) = &slots[(i * 7 + n) % slots.len()];
                     ("/api/v1/bookings".to_string(), json!({"listing_id": listing, "start": start}))
                 } else {
