@@ -670,3 +670,185 @@ async fn payouts_need_an_approved_provider_a_minimum_and_available_earnings() {
         "a refused payout leaves nothing behind"
     );
 }
+
+/// The value of the first hidden field `name` in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_string()
+}
+
+#[tokio::test]
+async fn wallet_forms_top_up_once_however_often_they_are_sent() {
+    use crate::pages::{page, post_form, signed_up};
+    let app = spawn_app().await;
+    let ana = signed_up(&app, "ana@example.com").await;
+    let (status, html) = page(&ana, &app.url("/wallet")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("sandbox") && html.contains("4242 4242 4242 4242"));
+    let (csrf, key) = (csrf_of(&html), hidden(&html, "idempotency_key"));
+    let form = |card: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("idempotency_key", key.clone()),
+            ("amount", "40.00".to_string()),
+            ("card_number", card.to_string()),
+            ("exp_month", "12".to_string()),
+            ("exp_year", "2040".to_string()),
+            ("cvc", "123".to_string()),
+            ("next", String::new()),
+        ]
+    };
+    let send = |f: Vec<(&'static str, String)>| {
+        let (ana, url) = (ana.clone(), app.url("/wallet/topups"));
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(&ana, &url, &pairs).await
+        }
+    };
+    // A typo is shown next to its field and moves nothing; the key stays usable.
+    let res = send(form("4242424242424241")).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("check digit"));
+    // A double click: two submissions of one form, one top-up.
+    for _ in 0..2 {
+        let res = send(form("4242424242424242")).await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/wallet?notice=topped-up");
+    }
+    let (_, html) = page(&ana, &app.url("/wallet")).await;
+    assert!(
+        html.contains("id=\"wallet-available\">$40.00<"),
+        "credited once"
+    );
+    assert!(html.contains("Top-up (sandbox card)"));
+    // A declined card says so and charges nothing.
+    let (csrf2, key2) = (csrf_of(&html), hidden(&html, "idempotency_key"));
+    let res = post_form(
+        &ana,
+        &app.url("/wallet/topups"),
+        &[
+            ("csrf", &csrf2),
+            ("idempotency_key", &key2),
+            ("amount", "10"),
+            ("card_number", "4000000000000002"),
+            ("exp_month", "1"),
+            ("exp_year", "2041"),
+            ("cvc", "999"),
+            ("next", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("the card was declined; nothing was charged")
+    );
+    let res = post_form(
+        &ana,
+        &app.url("/wallet/topups"),
+        &[("csrf", &csrf2), ("amount", "10")],
+    )
+    .await;
+    assert_eq!(res.status(), 422, "a form without its key is refused");
+    app.assert_ledger_sound().await;
+}
+
+#[tokio::test]
+async fn checkout_shows_the_hold_and_books_once() {
+    use crate::pages::{page, post_form, signed_up};
+    let app = spawn_app().await;
+    let (_, _, listing, op) = setup(&app).await;
+    let ana = signed_up(&app, "ana@example.com").await;
+    let (_, slots) = app
+        .get_json(&format!("/api/v1/listings/{listing}/slots"), None)
+        .await;
+    let start = slots["slots"][2]["start"].as_str().unwrap().to_string();
+    let checkout = app.url(&format!("/listings/{listing}/checkout?start={start}"));
+    let (status, html) = page(&ana, &checkout).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Your wallet does not cover the $25.00 hold"),
+        "{html}"
+    );
+    assert!(html.contains("/wallet?need=2500&#38;next="), "{html}");
+
+    // Top up through the link's form, which comes back to the checkout.
+    let (_, wallet) = page(
+        &ana,
+        &app.url(&format!(
+            "/wallet?need=2500&next=/listings/{listing}/checkout%3Fstart%3D{start}"
+        )),
+    )
+    .await;
+    assert!(
+        wallet.contains("value=\"25.00\""),
+        "the amount needed is suggested"
+    );
+    let next = hidden(&wallet, "next");
+    let res = post_form(
+        &ana,
+        &app.url("/wallet/topups"),
+        &[
+            ("csrf", &csrf_of(&wallet)),
+            ("idempotency_key", &hidden(&wallet, "idempotency_key")),
+            ("amount", "25.00"),
+            ("card_number", "4242424242424242"),
+            ("exp_month", "12"),
+            ("exp_year", "2040"),
+            ("cvc", "123"),
+            ("next", &next),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with(&format!("/listings/{listing}/checkout"))
+    );
+
+    let (_, html) = page(&ana, &checkout).await;
+    assert!(
+        html.contains("Book and hold $25.00") && html.contains("moderate"),
+        "{html}"
+    );
+    let form = [
+        ("csrf", csrf_of(&html)),
+        ("idempotency_key", hidden(&html, "idempotency_key")),
+        ("start", start.clone()),
+    ];
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let first = post_form(&ana, &app.url(&format!("/listings/{listing}/book")), &pairs).await;
+    assert_eq!(first.status(), 303);
+    let again = post_form(&ana, &app.url(&format!("/listings/{listing}/book")), &pairs).await;
+    assert_eq!(
+        again.headers()["location"],
+        first.headers()["location"],
+        "a resubmitted checkout lands on the same booking"
+    );
+    let location = first.headers()["location"].to_str().unwrap().to_string();
+    let (_, booking) = page(&ana, &app.url(&location)).await;
+    assert!(booking.contains("id=\"receipt-held\">$25.00<"));
+    let (_, mine) = page(&ana, &app.url("/bookings")).await;
+    assert_eq!(mine.matches("Guitar emergencies").count(), 1, "booked once");
+
+    // The operator's finance view counts the hold.
+    let (status, _) = page(&ana, &app.url("/admin/finance")).await;
+    assert_eq!(status, 403);
+    let _ = op;
+    let operator = crate::pages::signed_in(&app, "op@example.com").await;
+    let (status, html) = page(&operator, &app.url("/admin/finance")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Outstanding holds") && html.contains("$25.00"),
+        "{html}"
+    );
+}

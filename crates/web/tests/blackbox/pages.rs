@@ -3,12 +3,12 @@
 use crate::common::*;
 use std::time::Duration;
 
-async fn page(client: &reqwest::Client, url: &str) -> (u16, String) {
+pub async fn page(client: &reqwest::Client, url: &str) -> (u16, String) {
     let res = client.get(url).send().await.unwrap();
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-async fn post_form(
+pub async fn post_form(
     client: &reqwest::Client,
     url: &str,
     form: &[(&str, &str)],
@@ -17,7 +17,7 @@ async fn post_form(
 }
 
 /// Signs up through the form and returns the signed-in client.
-async fn signed_up(app: &TestApp, email: &str) -> reqwest::Client {
+pub async fn signed_up(app: &TestApp, email: &str) -> reqwest::Client {
     let client = app.browser();
     let (_, html) = page(&client, &app.url("/signup")).await;
     let csrf = csrf_of(&html);
@@ -37,7 +37,7 @@ async fn signed_up(app: &TestApp, email: &str) -> reqwest::Client {
     client
 }
 
-async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
+pub async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
     let client = app.browser();
     let (_, html) = page(&client, &app.url("/signin")).await;
     let csrf = csrf_of(&html);
