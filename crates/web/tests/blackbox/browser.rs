@@ -423,6 +423,9 @@ async fn a_buyer_tops_up_pays_for_a_session_and_the_provider_earns() {
         .await;
     assert_eq!(status, 201, "{booking}");
     let id = booking["id"].as_i64().unwrap();
+    // The help-now page follows the acceptance live (its own test covers that); go to
+    // the booking directly so this test does not race the page's socket.
+    c.goto(&app.url(&format!("/bookings/{id}"))).await.unwrap();
     wait_text(&c, "Receipt").await;
     assert_eq!(
         find(&c, "#receipt-held").await.text().await.unwrap(),
