@@ -35,7 +35,7 @@ pub fn parse_text(raw: &str) -> ParsedText {
     let mut parsed = ParsedText::default();
     for (i, part) in raw.split('"').enumerate() {
         // Odd parts are inside quotes (an unclosed quote runs to the end).
-        if i % 2 == 1 {
+        if !i.is_multiple_of(2) {
             let phrase = words(part);
             if !phrase.is_empty() {
                 parsed.phrases.push(phrase);
@@ -50,7 +50,7 @@ pub fn parse_text(raw: &str) -> ParsedText {
     }
     parsed.words.truncate(QUERY_WORDS_MAX);
     parsed.last_is_prefix = raw.chars().last().is_some_and(|c| c.is_alphanumeric())
-        && raw.matches('"').count() % 2 == 0;
+        && raw.matches('"').count().is_multiple_of(2);
     parsed
 }
 
