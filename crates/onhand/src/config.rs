@@ -141,12 +141,13 @@ impl Settings {
         if idle_minutes == Some(0) || max_hours == Some(0) {
             bail!("session timeouts must be at least 1");
         }
+        let data_dir = cli
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("onhand-data"));
         Ok(Settings {
-            data_dir: cli
-                .data_dir
-                .clone()
-                .or(file.data_dir)
-                .unwrap_or_else(|| PathBuf::from("onhand-data")),
+            data_dir: data_dir.clone(),
             demo: serve.demo || file.demo.unwrap_or(false),
             web: onhand_web::Config {
                 listen: serve.listen.or(file.listen).unwrap_or(defaults.listen),
@@ -163,6 +164,7 @@ impl Settings {
                 currency,
                 commission_bps,
                 payout_minimum_minor,
+                search_dir: Some(data_dir.join("search")),
                 ..defaults
             },
         })

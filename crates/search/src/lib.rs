@@ -13,7 +13,7 @@
 //! little; and s ∈ (0, 1] is 1 / (1 + h/24) for the h hours until the next free slot
 //! (0 when there is none in the next two weeks).
 
-mod query;
+pub mod query;
 
 pub use query::{ParsedText, parse_text};
 

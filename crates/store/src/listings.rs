@@ -339,6 +339,26 @@ impl Store {
         })
     }
 
+    /// Ids of every public listing, for rebuilding the search index.
+    pub async fn public_listing_ids(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(crate::dynamic(format!(
+            "SELECT l.id FROM listings l JOIN accounts a ON a.id = l.provider_id \
+             JOIN providers pr ON pr.account_id = l.provider_id WHERE {PUBLIC} ORDER BY l.id"
+        )))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Ids of every listing of a provider, public or not.
+    pub async fn listing_ids_of_provider(&self, provider_id: i64) -> Result<Vec<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM listings WHERE provider_id = ? ORDER BY id")
+                .bind(provider_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// Public listings matching `filter`, in `sort` order. Sorting and filtering use the
     /// published version, never the working copy.
     pub async fn public_listings(

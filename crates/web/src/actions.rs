@@ -349,6 +349,9 @@ pub async fn update_listing(
         .store
         .update_listing(id, &content, state.config.currency, now())
         .await?;
+    // An edit of an approved listing changes only its working copy; a touch is cheap
+    // and keeps the index honest either way.
+    state.search.touch(crate::search::Touch::Listing(id));
     if submit {
         return Ok(state.store.submit_listing(updated.id, now()).await?);
     }
@@ -379,7 +382,9 @@ pub async fn pause_listing(
     paused: bool,
 ) -> Result<Listing, Failure> {
     managed_listing(state, account, id).await?;
-    Ok(state.store.set_listing_paused(id, paused).await?)
+    let l = state.store.set_listing_paused(id, paused).await?;
+    state.search.touch(crate::search::Touch::Listing(id));
+    Ok(l)
 }
 
 /// Reads a decision's reason: required to reject, optional to approve.
@@ -417,6 +422,9 @@ pub async fn decide_provider(
         operator = operator.id,
         "provider application decided"
     );
+    state
+        .search
+        .touch(crate::search::Touch::Provider(account_id));
     Ok(p)
 }
 
@@ -442,6 +450,7 @@ pub async fn decide_listing(
         operator = operator.id,
         "listing decided"
     );
+    state.search.touch(crate::search::Touch::Listing(id));
     Ok(l)
 }
 
@@ -466,6 +475,9 @@ pub async fn suspend(
             e => e.into(),
         })?;
     tracing::warn!(account_id, operator = operator.id, "account suspended");
+    state
+        .search
+        .touch(crate::search::Touch::Provider(account_id));
     Ok(())
 }
 
@@ -483,6 +495,9 @@ pub async fn unsuspend(
             e => e.into(),
         })?;
     tracing::info!(account_id, operator = operator.id, "account unsuspended");
+    state
+        .search
+        .touch(crate::search::Touch::Provider(account_id));
     Ok(())
 }
 

@@ -105,6 +105,11 @@ impl HelpNow {
         }
     }
 
+    /// Providers online right now.
+    pub fn online_providers(&self) -> Vec<i64> {
+        self.lock().online.keys().copied().collect()
+    }
+
     pub fn is_online(&self, provider_id: i64) -> bool {
         self.lock().online.contains_key(&provider_id)
     }

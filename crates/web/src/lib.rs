@@ -14,6 +14,7 @@ mod live;
 pub mod money;
 pub mod pages;
 mod schedule;
+pub mod search;
 mod state;
 mod views;
 
@@ -102,8 +103,16 @@ impl Application {
     pub async fn build(config: Config, store: Store) -> std::io::Result<Application> {
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
-        let state = AppState::new(config, store);
+        let (index, rebuild) = match &config.search_dir {
+            Some(dir) => onhand_search::SearchIndex::open(dir).map_err(std::io::Error::other)?,
+            None => (
+                onhand_search::SearchIndex::in_memory().map_err(std::io::Error::other)?,
+                true,
+            ),
+        };
+        let state = AppState::new(config, store, search::Search::new(index));
         tokio::spawn(live::ticker(state.clone()));
+        tokio::spawn(search::keep_in_step(state.clone(), rebuild));
         Ok(Application {
             listener,
             router: router(state),

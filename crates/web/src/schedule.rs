@@ -162,6 +162,9 @@ pub async fn set_availability(
     require_provider(state, account).await?;
     let a = body.parse()?;
     state.store.set_availability(account.id, &a, now()).await?;
+    state
+        .search
+        .touch(crate::search::Touch::Provider(account.id));
     Ok(a)
 }
 
@@ -271,6 +274,9 @@ pub async fn book(
                 hold_minor = q.hold_minor,
                 "booked"
             );
+            state
+                .search
+                .touch(crate::search::Touch::Provider(l.provider_id));
             Ok(b)
         }
         Err(BookError::SlotGone) => Err(gone()),
@@ -407,6 +413,9 @@ pub async fn cancel(
         fee_minor = fee,
         "booking cancelled"
     );
+    state
+        .search
+        .touch(crate::search::Touch::Provider(b.provider_id));
     Ok(done)
 }
 

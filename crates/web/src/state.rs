@@ -29,6 +29,8 @@ pub struct Config {
     pub commission_bps: u32,
     /// The smallest payout, in minor units of `currency`.
     pub payout_minimum_minor: i64,
+    /// Where the search index lives; `None` keeps it in memory (tests).
+    pub search_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -45,6 +47,7 @@ impl Default for Config {
             help_now_ring: Duration::from_secs(60),
             commission_bps: onhand_core::payments::DEFAULT_COMMISSION_BPS,
             payout_minimum_minor: onhand_core::payments::DEFAULT_PAYOUT_MINIMUM_MINOR,
+            search_dir: None,
         }
     }
 }
@@ -56,13 +59,14 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     pub help_now: Arc<crate::helpnow::HelpNow>,
     pub gateway: Arc<dyn crate::gateway::Gateway>,
+    pub search: Arc<crate::search::Search>,
     /// Names this process in idempotency claims, so claims a dead process left behind
     /// can be taken over.
     pub instance: Arc<str>,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store) -> AppState {
+    pub fn new(config: Config, store: Store, search: crate::search::Search) -> AppState {
         let throttle = Throttle::new(
             config.signin_failures_per_account,
             config.signin_failures_per_ip,
@@ -74,6 +78,7 @@ impl AppState {
             config: Arc::new(config),
             throttle: Arc::new(throttle),
             gateway: Arc::new(crate::gateway::Sandbox::default()),
+            search: Arc::new(search),
             instance: crate::auth::random_token().into(),
         }
     }

@@ -10,6 +10,7 @@ mod catalog;
 mod dto;
 pub mod money;
 mod provide;
+mod search;
 
 pub use dto::*;
 
@@ -107,6 +108,8 @@ pub fn router() -> Router<AppState> {
             "/bookings/{id}/proposal/decline",
             post(bookings::decline_proposal),
         )
+        .route("/search", get(search::search))
+        .route("/search/suggest", get(search::suggest))
         .route("/wallet", get(money::wallet))
         .route("/wallet/history", get(money::wallet_history))
         .route("/wallet/topups", post(money::top_up))
@@ -144,7 +147,7 @@ pub fn router() -> Router<AppState> {
         bookings::ask_help_now, bookings::help_now_status, bookings::leave_help_now, bookings::accept_help_now,
         money::wallet, money::wallet_history, money::top_up, money::earnings_history, money::pay_out, money::payouts,
         money::receipt, money::request_refund, money::refunds, money::grant_refund, money::decline_refund,
-        money::disputes, money::decide_dispute,
+        money::disputes, money::decide_dispute, search::search, search::suggest,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

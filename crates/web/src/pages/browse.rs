@@ -223,15 +223,153 @@ pub async fn category_page(
     browse(&state, &viewer, Some(c), q).await
 }
 
+/// One facet value as a filter link: its label, count, and the URL that applies it.
+pub struct FacetLink {
+    pub label: String,
+    pub count: u64,
+    pub href: String,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    chrome: Chrome,
+    p: crate::search::SearchParams,
+    total: usize,
+    cards: Vec<Card>,
+    categories: Vec<FacetLink>,
+    languages: Vec<FacetLink>,
+    price_models: Vec<FacetLink>,
+    sorts: Vec<(&'static str, &'static str)>,
+    errors: super::FormErrors,
+    page: usize,
+    pages: usize,
+    base: String,
+}
+
+const SEARCH_SORTS: &[(&str, &str)] = &[
+    ("relevance", "Best match"),
+    ("soonest", "Soonest available"),
+    ("rating", "Rating"),
+    ("price_low", "Price: low to high"),
+    ("price_high", "Price: high to low"),
+];
+
+/// The query string of `p`, with `key` replaced by `value` (removed when empty), and
+/// without the page.
+fn with(p: &crate::search::SearchParams, key: &str, value: &str) -> String {
+    let mut fields: Vec<(&str, String)> = vec![
+        ("q", p.q.clone()),
+        ("category", p.category.clone()),
+        ("sub", p.sub.clone()),
+        ("language", p.language.clone()),
+        ("price_model", p.price_model.clone()),
+        ("max_price", p.max_price.clone()),
+        ("min_rating", p.min_rating.clone()),
+        ("now", p.now.clone()),
+        ("within_days", p.within_days.clone()),
+        ("format", p.format.clone()),
+        ("sort", p.sort.clone()),
+    ];
+    for f in fields.iter_mut() {
+        if f.0 == key {
+            f.1 = value.to_string();
+        }
+        if key == "category" && f.0 == "sub" {
+            f.1 = String::new();
+        }
+    }
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        if !v.is_empty() {
+            out.append_pair(k, &v);
+        }
+    }
+    format!("/search?{}", out.finish())
+}
+
 pub async fn search(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(q): Query<BrowseQuery>,
+    Query(p): Query<crate::search::SearchParams>,
 ) -> Result<Response, PageError> {
-    if !q.sub.is_empty() {
-        return Err(Failure::BadRequest("sub needs a category page".into()).into());
+    let (query, errors) = match p.parse(&state) {
+        Ok(q) => (q, onhand_core::Invalid::default()),
+        // Show what can be shown, with what was wrong named above the results.
+        Err(errors) => (
+            crate::search::SearchParams {
+                q: p.q.clone(),
+                ..Default::default()
+            }
+            .parse(&state)
+            .unwrap_or_default(),
+            errors,
+        ),
+    };
+    let (offset, per_page) = (query.offset, query.limit.max(1));
+    let found = crate::search::search(&state, query).await?;
+    let mut cards = Vec::new();
+    for hit in &found.hits {
+        if let Ok(l) = state.store.listing(hit.listing_id as i64).await
+            && l.is_public
+        {
+            cards.push(Card::new(&l));
+        }
     }
-    browse(&state, &viewer, None, q).await
+    let link =
+        |key: &str, values: &[(String, u64)], current: &str, label: &dyn Fn(&str) -> String| {
+            values
+                .iter()
+                .map(|(v, n)| FacetLink {
+                    label: label(v),
+                    count: *n,
+                    href: with(&p, key, if v == current { "" } else { v }),
+                    active: v == current,
+                })
+                .collect::<Vec<_>>()
+        };
+    let categories = link("category", &found.categories, &p.category, &|v| {
+        category(v)
+            .map(|c| c.name.to_string())
+            .unwrap_or_else(|| v.to_string())
+    });
+    let languages = link("language", &found.languages, &p.language, &|v| {
+        onhand_core::locale::LANGUAGES
+            .iter()
+            .find(|l| l.code == v)
+            .map(|l| l.name.to_string())
+            .unwrap_or_else(|| v.to_string())
+    });
+    let price_models = link("price_model", &found.price_models, &p.price_model, &|v| {
+        match v {
+            "free" => "Free",
+            "fixed" => "Per session",
+            "per_minute" => "Per minute",
+            other => other,
+        }
+        .to_string()
+    });
+    let mut chrome = Chrome::new(&viewer);
+    chrome.q = p.q.clone();
+    let base = format!("{}&", with(&p, "", ""));
+    Ok(super::render_form(
+        &SearchPage {
+            chrome,
+            total: found.total,
+            cards,
+            categories,
+            languages,
+            price_models,
+            sorts: SEARCH_SORTS.to_vec(),
+            errors: super::FormErrors(errors.clone()),
+            page: offset / per_page + 1,
+            pages: found.total.div_ceil(per_page).max(1),
+            base,
+            p,
+        },
+        &errors,
+    ))
 }
 
 pub struct ListingView {
