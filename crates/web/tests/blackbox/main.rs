@@ -8,3 +8,4 @@ mod helpnow;
 mod malformed;
 mod money;
 mod pages;
+mod search;
