@@ -15,9 +15,46 @@
     }
   });
   // Sort menus apply as soon as they change.
-  document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
+  document.querySelectorAll("select[data-autosubmit], input[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });
   });
+})();
+// The search box suggests listing titles as you type.
+(function () {
+  "use strict";
+  var input = document.getElementById("site-q");
+  var list = document.getElementById("site-q-suggest");
+  if (!input || !list || !window.fetch) return;
+  var timer = null, asked = "";
+  function clear() { list.innerHTML = ""; list.hidden = true; input.setAttribute("aria-expanded", "false"); }
+  function show(items) {
+    list.innerHTML = "";
+    items.forEach(function (title) {
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = "/search?q=" + encodeURIComponent(title);
+      a.textContent = title;
+      a.setAttribute("role", "option");
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+    list.hidden = items.length === 0;
+    input.setAttribute("aria-expanded", items.length ? "true" : "false");
+  }
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    var q = input.value;
+    if (q.trim().length < 2) { clear(); return; }
+    timer = setTimeout(function () {
+      asked = q;
+      fetch("/api/v1/search/suggest?q=" + encodeURIComponent(q))
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (body) { if (asked === input.value) show(body.items || []); })
+        .catch(clear);
+    }, 120);
+  });
+  input.addEventListener("keydown", function (e) { if (e.key === "Escape") clear(); });
+  document.addEventListener("click", function (e) { if (!list.contains(e.target) && e.target !== input) clear(); });
 })();
 // Slot pickers shown in a guessed zone move to the browser's own zone, once.
 (function () {

@@ -33,6 +33,7 @@ pub struct Home {
     categories: Vec<CategoryTile>,
     featured: Vec<Card>,
     newest: Vec<Card>,
+    available_now: Vec<Card>,
     listing_total: i64,
     provider_total: usize,
 }
@@ -59,6 +60,28 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         .public_listings(&ListingFilter::default(), SortOrder::Newest, shelf)
         .await?;
     let listing_total = counts.iter().map(|(_, n)| n).sum();
+    // The "available now" shelf: listings of providers online right now, best first.
+    let online = state.help_now.online_providers();
+    let mut available_now = Vec::new();
+    if !online.is_empty() {
+        let found = crate::search::search(
+            &state,
+            onhand_search::SearchQuery {
+                providers: Some(online.iter().map(|p| *p as u64).collect()),
+                limit: SHELF as usize,
+                now_ms: jiff::Timestamp::now().as_millisecond(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        for hit in found.hits {
+            if let Ok(l) = state.store.listing(hit.listing_id as i64).await
+                && l.is_public
+            {
+                available_now.push(Card::new(&l));
+            }
+        }
+    }
     let providers = state
         .store
         .provider_applications(
@@ -86,6 +109,7 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             .collect(),
         featured: featured.items.iter().map(Card::new).collect(),
         newest: newest.items.iter().map(Card::new).collect(),
+        available_now,
         listing_total,
         provider_total: providers.total as usize,
     }))

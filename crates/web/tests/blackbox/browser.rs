@@ -486,3 +486,74 @@ async fn a_buyer_tops_up_pays_for_a_session_and_the_provider_earns() {
     app.assert_ledger_sound().await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_misspelled_search_takes_a_suggestion_and_filters_by_language() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let op = app.operator("op@example.com").await;
+    let (gus, _) = app.provider("gus@example.com", "Gus", &op).await;
+    for (title, languages) in [
+        ("Spanish conversation practice", vec!["en", "es"]),
+        ("Spanish conversation for kids", vec!["es"]),
+        ("Guitar chords for beginners", vec!["en"]),
+    ] {
+        let mut body = listing();
+        body["title"] = serde_json::json!(title);
+        body["languages"] = serde_json::json!(languages);
+        body["submit"] = serde_json::json!(true);
+        let (_, created) = app.post_json("/api/v1/listings", Some(&gus), body).await;
+        let id = created["id"].as_i64().unwrap();
+        app.post_json(
+            &format!("/api/v1/admin/listings/{id}/approve"),
+            Some(&op),
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    // The index catches up within a second.
+    for _ in 0..50 {
+        let (_, found) = app.get_json("/api/v1/search?q=spanish", None).await;
+        if found["total"] == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    c.goto(&app.url("/")).await.unwrap();
+    fill(&c, "#site-q", "spansih conversaton").await;
+    let suggestion = find(&c, "#site-q-suggest a").await;
+    assert!(
+        suggestion
+            .text()
+            .await
+            .unwrap()
+            .starts_with("Spanish conversation"),
+        "the misspelling still suggests"
+    );
+    suggestion.click().await.unwrap();
+    wait_text(&c, "Results for “Spanish conversation").await;
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("Spanish conversation practice")
+            || text.contains("Spanish conversation for kids")
+    );
+
+    c.goto(&app.url("/search?q=spanish")).await.unwrap();
+    wait_text(&c, "2 helpouts").await;
+    click(&c, "#language-facets a[data-language='English']").await;
+    wait_text(&c, "1 helpout").await;
+    let url = c.current_url().await.unwrap();
+    assert!(
+        url.as_str().contains("language=en"),
+        "the filter is in the URL: {url}"
+    );
+    assert!(
+        body_text(&c)
+            .await
+            .contains("Spanish conversation practice")
+    );
+    c.close().await.unwrap();
+}
