@@ -14,6 +14,7 @@
 //! (0 when there is none in the next two weeks).
 
 pub mod query;
+pub mod synthetic;
 
 pub use query::{ParsedText, parse_text};
 
