@@ -345,6 +345,28 @@ impl SearchIndex {
         Ok(ids)
     }
 
+    /// Listings whose next free slot is before `now_ms` (or that have none): the ones a
+    /// periodic refresh must look at again as time passes.
+    pub fn stale(&self, now_ms: i64) -> Result<Vec<u64>> {
+        let searcher = self.reader.searcher();
+        let mut ids = Vec::new();
+        for segment in searcher.segment_readers() {
+            let id = segment.fast_fields().u64("id")?;
+            let next = segment.fast_fields().i64("next_free")?;
+            let alive = segment.alive_bitset();
+            for doc in 0..segment.max_doc() {
+                if alive.is_none_or(|a| a.is_alive(doc))
+                    && next.first(doc).is_none_or(|n| n < now_ms || n == i64::MAX)
+                    && let Some(id) = id.first(doc)
+                {
+                    ids.push(id);
+                }
+            }
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
     fn text_query(&self, parsed: &ParsedText) -> Option<Box<dyn Query>> {
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();

@@ -328,6 +328,12 @@ fn changes_show_after_a_commit_and_removals_disappear() {
     assert!(ids(&index, text("bagels")).is_empty());
     assert_eq!(index.len(), 5);
     assert_eq!(index.ids().unwrap().len(), 5);
+    assert!(index.stale(NOW).unwrap().is_empty(), "every slot is ahead");
+    assert_eq!(
+        index.stale(NOW + 49 * HOUR).unwrap(),
+        [1, 3, 4, 5, 6],
+        "slots that passed need a refresh"
+    );
     assert_eq!(index.suggest("gui", 5).unwrap().len(), 2);
     assert_eq!(
         index.suggest("spanish conv", 5).unwrap()[0],

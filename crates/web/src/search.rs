@@ -21,7 +21,8 @@ use tokio::sync::mpsc;
 pub const BATCH_WINDOW: Duration = Duration::from_millis(50);
 /// How far ahead a listing's next free slot is looked for.
 pub const LOOK_AHEAD_DAYS: i64 = 14;
-/// Next free slots drift as time passes; every listing is refreshed this often.
+/// Next free slots drift as time passes; listings whose slot has passed are refreshed
+/// this often.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(15 * 60);
 /// The most results one page may hold, and suggestions one answer gives.
 pub const PER_PAGE_MAX: usize = 50;
@@ -71,7 +72,10 @@ pub async fn keep_in_step(state: AppState, rebuild: bool) {
     loop {
         let first = tokio::select! {
             t = rx.recv() => match t { Some(t) => t, None => return },
-            _ = refresh.tick() => Touch::Everything,
+            _ = refresh.tick() => {
+                refresh_stale(&state).await;
+                continue;
+            }
         };
         let mut batch = BTreeSet::from([first]);
         let deadline = tokio::time::Instant::now() + BATCH_WINDOW;
@@ -97,6 +101,26 @@ pub async fn keep_in_step(state: AppState, rebuild: bool) {
         }
         if let Err(e) = refresh_listings(&state, &ids.into_iter().collect::<Vec<_>>()).await {
             tracing::warn!(error = %e, "search index update failed");
+        }
+    }
+}
+
+/// Refreshes the listings whose next free slot has passed (or that had none): the only
+/// ones time alone can change.
+async fn refresh_stale(state: &AppState) {
+    let now = Timestamp::now().as_millisecond();
+    let stale = match state.search.index.stale(now) {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::warn!(error = %e, "search: could not read stale listings");
+            return;
+        }
+    };
+    for chunk in stale.chunks(500) {
+        let ids: Vec<i64> = chunk.iter().map(|id| *id as i64).collect();
+        if let Err(e) = refresh_listings(state, &ids).await {
+            tracing::warn!(error = %e, "search: refreshing next free slots failed");
+            return;
         }
     }
 }
