@@ -3,56 +3,17 @@
 //! every unanswered one (same idempotency key) applies it exactly once, and that the
 //! ledger's invariants hold.
 
+mod support;
+
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
+use support::start;
 
 const PASSWORD: &str = "correct horse battery staple";
 const BUYERS: usize = 6;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(dir: &Path, demo: bool) -> Server {
-    let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--data-dir"];
-    if demo {
-        args.insert(1, "--demo");
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_onhand"))
-        .args(&args)
-        .arg(dir)
-        .env("ONHAND_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = stdout.lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("the server prints its address")
-            .unwrap();
-        if let Some(url) = line.strip_prefix("Onhand is running on ") {
-            break url.to_string();
-        }
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base }
-}
 
 #[derive(Clone, Debug)]
 struct Attempt {

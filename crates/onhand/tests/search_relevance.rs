@@ -1,19 +1,10 @@
 //! The judged relevance set: on the demo catalog, each query must rank its listing in the
 //! top three. Typos, plurals and phrases included. Run against the real binary.
 
+mod support;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Query -> a listing title that must be among the first three results.
 const JUDGED: &[(&str, &str)] = &[
@@ -58,26 +49,8 @@ const JUDGED: &[(&str, &str)] = &[
 #[tokio::test]
 async fn judged_queries_rank_their_listing_in_the_top_three() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_onhand"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .env("ONHAND_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let _server = Server(child);
-    let mut lines = stdout.lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("the server prints its address")
-            .unwrap();
-        if let Some(url) = line.strip_prefix("Onhand is running on ") {
-            break url.to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let server = support::start(dir.path(), true);
+    let base = server.base.clone();
     let get = |path: String| {
         let url = format!("{base}{path}");
         async move {

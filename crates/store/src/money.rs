@@ -175,8 +175,7 @@ async fn transfer(
     memo: &Memo<'_>,
     now: Timestamp,
 ) -> Result<i64> {
-    check_funds(conn, debit, memo.currency, amount_minor).await?;
-    let id = insert_transfer(
+    open_transfer(
         conn,
         TransferKind::Posted,
         debit,
@@ -185,18 +184,7 @@ async fn transfer(
         memo,
         now,
     )
-    .await?;
-    let d = Balance {
-        debits_posted: amount_minor,
-        ..Balance::default()
-    };
-    let c = Balance {
-        credits_posted: amount_minor,
-        ..Balance::default()
-    };
-    bump(conn, debit, memo.currency, d).await?;
-    bump(conn, credit, memo.currency, c).await?;
-    Ok(id)
+    .await
 }
 
 /// Reserves money for a later post.
@@ -208,8 +196,7 @@ async fn hold(
     memo: &Memo<'_>,
     now: Timestamp,
 ) -> Result<i64> {
-    check_funds(conn, debit, memo.currency, amount_minor).await?;
-    let id = insert_transfer(
+    open_transfer(
         conn,
         TransferKind::Pending,
         debit,
@@ -218,14 +205,46 @@ async fn hold(
         memo,
         now,
     )
-    .await?;
-    let d = Balance {
-        debits_pending: amount_minor,
-        ..Balance::default()
-    };
-    let c = Balance {
-        credits_pending: amount_minor,
-        ..Balance::default()
+    .await
+}
+
+/// A transfer that stands alone (posted now, or a hold): checked against the debit's
+/// available funds, recorded, and added to both balances, posted or pending.
+#[allow(clippy::too_many_arguments)]
+async fn open_transfer(
+    conn: &mut SqliteConnection,
+    kind: TransferKind,
+    debit: LedgerAccount,
+    credit: LedgerAccount,
+    amount_minor: i64,
+    memo: &Memo<'_>,
+    now: Timestamp,
+) -> Result<i64> {
+    check_funds(conn, debit, memo.currency, amount_minor).await?;
+    let id = insert_transfer(conn, kind, debit, credit, amount_minor, memo, now).await?;
+    let pending = kind == TransferKind::Pending;
+    let (d, c) = if pending {
+        (
+            Balance {
+                debits_pending: amount_minor,
+                ..Balance::default()
+            },
+            Balance {
+                credits_pending: amount_minor,
+                ..Balance::default()
+            },
+        )
+    } else {
+        (
+            Balance {
+                debits_posted: amount_minor,
+                ..Balance::default()
+            },
+            Balance {
+                credits_posted: amount_minor,
+                ..Balance::default()
+            },
+        )
     };
     bump(conn, debit, memo.currency, d).await?;
     bump(conn, credit, memo.currency, c).await?;
