@@ -114,6 +114,16 @@ pub fn seal<'a, T>(account: &Account, key: &'a IdemKey, respond: &'a Respond<T>)
     }
 }
 
+/// What a booking's transfers still hold: its holds that nothing has resolved.
+pub fn held_minor(transfers: &[onhand_store::TransferRecord]) -> i64 {
+    let resolved = |hold: i64| transfers.iter().any(|t| t.hold_id == Some(hold));
+    transfers
+        .iter()
+        .filter(|t| t.kind == "pending" && !resolved(t.id))
+        .map(|t| t.amount_minor)
+        .sum()
+}
+
 pub fn money(state: &AppState, amount_minor: i64) -> Money {
     Money::new(amount_minor, state.config.currency)
 }

@@ -679,12 +679,7 @@ pub struct ReceiptBody {
 /// Where a booking's money went, for its buyer and provider.
 pub async fn receipt_of(state: &AppState, b: &Booking) -> Result<ReceiptBody, Failure> {
     let transfers = state.store.booking_transfers(b.id).await?;
-    let resolved = |hold: i64| transfers.iter().any(|t| t.hold_id == Some(hold));
-    let held_minor = transfers
-        .iter()
-        .filter(|t| t.kind == "pending" && !resolved(t.id))
-        .map(|t| t.amount_minor)
-        .sum();
+    let held_minor = m::held_minor(&transfers);
     Ok(ReceiptBody {
         booking_id: b.id,
         currency: b.currency.clone(),

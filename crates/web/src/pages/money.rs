@@ -849,12 +849,7 @@ pub async fn receipt_view(
     zone: &str,
 ) -> Result<ReceiptView, Failure> {
     let transfers = state.store.booking_transfers(b.id).await?;
-    let resolved = |hold: i64| transfers.iter().any(|t| t.hold_id == Some(hold));
-    let held: i64 = transfers
-        .iter()
-        .filter(|t| t.kind == "pending" && !resolved(t.id))
-        .map(|t| t.amount_minor)
-        .sum();
+    let held = m::held_minor(&transfers);
     let lines = transfers
         .iter()
         .map(|t| ReceiptLine {
@@ -872,22 +867,14 @@ pub async fn receipt_view(
             amount: m::money_in(&t.currency, t.amount_minor).to_string(),
         })
         .collect();
-    let pending_request = state
-        .store
-        .refund_requests_of_booking(b.id)
-        .await?
+    let requests = state.store.refund_requests_of_booking(b.id).await?;
+    let pending_request = requests
         .iter()
         .any(|r| r.state == "open" || r.state == "disputed");
     let refund_until = b
         .settled_at
         .map(|t| t + onhand_core::payments::GUARANTEE_WINDOW);
-    let refunds = state
-        .store
-        .refund_requests_of_booking(b.id)
-        .await?
-        .iter()
-        .map(|r| refund_row(r, zone))
-        .collect();
+    let refunds = requests.iter().map(|r| refund_row(r, zone)).collect();
     Ok(ReceiptView {
         charged: m::money_in(&b.currency, b.charged_minor).to_string(),
         commission: m::money_in(&b.currency, b.commission_minor).to_string(),
