@@ -538,6 +538,43 @@ async fn refund_request_on(conn: &mut SqliteConnection, id: i64) -> Result<Refun
     Ok(refund_request(&row))
 }
 
+/// One answer to a refund request: pay it or not, then record the new state, who said
+/// what and when, and seal the response — the same for the provider and the operator.
+struct RefundStep {
+    pay: bool,
+    state: &'static str,
+    note_column: &'static str,
+    time_column: &'static str,
+}
+
+impl RefundStep {
+    async fn apply(
+        &self,
+        conn: &mut SqliteConnection,
+        r: &RefundRequest,
+        note: Option<&str>,
+        seal: Option<&Seal<'_, RefundRequest>>,
+        now: Timestamp,
+    ) -> Result<RefundRequest> {
+        if self.pay {
+            pay_refund(conn, r, now).await?;
+        }
+        sqlx::query(dynamic(format!(
+            "UPDATE refund_requests SET state = ?, {} = ?, {} = ? WHERE id = ?",
+            self.note_column, self.time_column
+        )))
+        .bind(self.state)
+        .bind(note)
+        .bind(ms(now))
+        .bind(r.id)
+        .execute(&mut *conn)
+        .await?;
+        let answered = refund_request_on(conn, r.id).await?;
+        seal_on(conn, seal, &answered).await?;
+        Ok(answered)
+    }
+}
+
 /// Pays a granted refund back to the buyer: the provider's part from their earnings and
 /// the commission's part from revenue, in proportion.
 async fn pay_refund(conn: &mut SqliteConnection, r: &RefundRequest, now: Timestamp) -> Result<()> {
@@ -1168,20 +1205,13 @@ impl Store {
                 r.state
             )));
         }
-        if grant {
-            pay_refund(&mut tx, &r, now).await?;
-        }
-        sqlx::query(
-            "UPDATE refund_requests SET state = ?, provider_note = ?, answered_at_ms = ? WHERE id = ?",
-        )
-        .bind(if grant { "granted" } else { "disputed" })
-        .bind(note)
-        .bind(ms(now))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        let r = refund_request_on(&mut tx, id).await?;
-        seal_on(&mut tx, seal, &r).await?;
+        let step = RefundStep {
+            pay: grant,
+            state: if grant { "granted" } else { "disputed" },
+            note_column: "provider_note",
+            time_column: "answered_at_ms",
+        };
+        let r = step.apply(&mut tx, &r, note, seal, now).await?;
         tx.commit().await?;
         Ok(r)
     }
@@ -1204,20 +1234,13 @@ impl Store {
                 r.state
             )));
         }
-        if uphold {
-            pay_refund(&mut tx, &r, now).await?;
-        }
-        sqlx::query(
-            "UPDATE refund_requests SET state = ?, operator_note = ?, decided_at_ms = ? WHERE id = ?",
-        )
-        .bind(if uphold { "upheld" } else { "rejected" })
-        .bind(note)
-        .bind(ms(now))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        let r = refund_request_on(&mut tx, id).await?;
-        seal_on(&mut tx, seal, &r).await?;
+        let step = RefundStep {
+            pay: uphold,
+            state: if uphold { "upheld" } else { "rejected" },
+            note_column: "operator_note",
+            time_column: "decided_at_ms",
+        };
+        let r = step.apply(&mut tx, &r, Some(note), seal, now).await?;
         tx.commit().await?;
         Ok(r)
     }
