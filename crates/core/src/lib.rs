@@ -14,6 +14,7 @@ pub mod money;
 pub mod org;
 pub mod payments;
 pub mod provider;
+pub mod reputation;
 pub mod schedule;
 
 pub use invalid::{FieldError, Invalid};

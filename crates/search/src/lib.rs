@@ -171,15 +171,8 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-/// Bayesian prior: listings start as if they had `PRIOR_REVIEWS` reviews of `PRIOR_MEAN`.
-pub const PRIOR_MEAN: f64 = 3.5;
-pub const PRIOR_REVIEWS: f64 = 5.0;
-
-/// The Bayesian average rating, 1–5.
-pub fn bayesian_rating(mean: f64, count: u64) -> f64 {
-    let n = count as f64;
-    (PRIOR_REVIEWS * PRIOR_MEAN + mean * n) / (PRIOR_REVIEWS + n)
-}
+/// The rating everyone sees is the one search ranks by (`onhand_core::reputation`).
+pub use onhand_core::reputation::{PRIOR_MEAN, PRIOR_REVIEWS, bayesian_rating};
 
 /// The ranking blend; see the crate documentation.
 pub fn rank(text_score: f64, mean: f64, count: u64, next_free_ms: i64, now_ms: i64) -> f64 {

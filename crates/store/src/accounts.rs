@@ -140,51 +140,6 @@ impl Store {
         Ok(())
     }
 
-    /// Suspends an account: its sessions end at once, its tokens and listings stop working.
-    pub async fn suspend(&self, account_id: i64, reason: &str, now: Timestamp) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE accounts SET suspended_at_ms = ?, suspended_reason = ? WHERE id = ? AND suspended_at_ms IS NULL",
-        )
-        .bind(ms(now))
-        .bind(reason)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = ?")
-                .bind(account_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Err(match exists {
-                None => StoreError::NotFound,
-                Some(_) => StoreError::WrongState("the account is already suspended".into()),
-            });
-        }
-        sqlx::query("DELETE FROM sessions WHERE account_id = ?")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn unsuspend(&self, account_id: i64) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE accounts SET suspended_at_ms = NULL, suspended_reason = NULL WHERE id = ? AND suspended_at_ms IS NOT NULL",
-        )
-        .bind(account_id)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            self.account(account_id).await?;
-            return Err(StoreError::WrongState(
-                "the account is not suspended".into(),
-            ));
-        }
-        Ok(())
-    }
-
     /// Accounts, newest first, optionally those whose email or name contains `query`.
     pub async fn accounts(&self, query: Option<&str>, page: Page) -> Result<Paged<Account>> {
         let pattern = query.map(|q| format!("%{}%", like_escape(q)));

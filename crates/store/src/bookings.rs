@@ -443,33 +443,49 @@ impl Store {
         settle: crate::Settle,
         now: Timestamp,
     ) -> Result<Booking> {
-        let next = from
-            .apply(event)
-            .map_err(|e| StoreError::WrongState(e.to_string()))?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let current = crate::money::booking_on(&mut tx, id).await?;
-        if current.state != from {
-            return Err(StoreError::WrongState(
-                "the booking changed meanwhile; reload and try again".into(),
-            ));
-        }
-        sqlx::query(
-            "UPDATE bookings SET state = ?, cancel_reason = COALESCE(?, cancel_reason), \
-             cancel_fee_minor = COALESCE(?, cancel_fee_minor), proposed_start_ms = NULL, updated_at_ms = ? \
-             WHERE id = ?",
-        )
-        .bind(next.as_str())
-        .bind(reason)
-        .bind(fee_minor)
-        .bind(ms(now))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        crate::money::settle_booking(&mut tx, &current, settle, now).await?;
-        let done = crate::money::booking_on(&mut tx, id).await?;
+        let done = transition_on(&mut tx, id, from, event, reason, fee_minor, settle, now).await?;
         tx.commit().await?;
         Ok(done)
     }
+}
+
+/// Moves booking `id` from `from` by `event` and settles its money, inside the caller's
+/// transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn transition_on(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+    from: BookingState,
+    event: BookingEvent,
+    reason: Option<&str>,
+    fee_minor: Option<i64>,
+    settle: crate::Settle,
+    now: Timestamp,
+) -> Result<Booking> {
+    let next = from
+        .apply(event)
+        .map_err(|e| StoreError::WrongState(e.to_string()))?;
+    let current = crate::money::booking_on(conn, id).await?;
+    if current.state != from {
+        return Err(StoreError::WrongState(
+            "the booking changed meanwhile; reload and try again".into(),
+        ));
+    }
+    sqlx::query(
+        "UPDATE bookings SET state = ?, cancel_reason = COALESCE(?, cancel_reason), \
+         cancel_fee_minor = COALESCE(?, cancel_fee_minor), proposed_start_ms = NULL, updated_at_ms = ? \
+         WHERE id = ?",
+    )
+    .bind(next.as_str())
+    .bind(reason)
+    .bind(fee_minor)
+    .bind(ms(now))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    crate::money::settle_booking(conn, &current, settle, now).await?;
+    crate::money::booking_on(conn, id).await
 }
 
 async fn load_availability(

@@ -12,6 +12,7 @@ pub mod model;
 mod money;
 mod orgs;
 mod providers;
+mod reputation;
 
 pub use bookings::{BookError, default_weekly};
 pub use model::*;
@@ -171,6 +172,12 @@ impl Store {
             "top_ups",
             "payouts",
             "refund_requests",
+            "reviews",
+            "review_votes",
+            "buyer_ratings",
+            "blocks",
+            "reports",
+            "moderation_log",
         ] {
             let n: i64 = sqlx::query_scalar(dynamic(format!("SELECT COUNT(*) FROM {table}")))
                 .fetch_one(&self.pool)

@@ -39,7 +39,7 @@ static LISTING_SELECT: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT l.id, l.provider_id, a.display_name AS provider_name, l.organization_id, \
          o.name AS organization_name, o.slug AS organization_slug, l.review_status, l.review_reason, \
-         l.paused, l.featured, l.created_at_ms, l.published_at_ms, l.submitted_at_ms, \
+         l.paused, l.featured, l.hidden_reason, l.created_at_ms, l.published_at_ms, l.submitted_at_ms, \
          ({PUBLIC}) AS is_public{cols} \
          FROM listings l JOIN accounts a ON a.id = l.provider_id \
          LEFT JOIN providers pr ON pr.account_id = l.provider_id \
@@ -50,7 +50,7 @@ static LISTING_SELECT: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// The one definition of "the public may see this listing".
-const PUBLIC: &str = "l.published_version_id IS NOT NULL AND l.paused = 0 \
+const PUBLIC: &str = "l.published_version_id IS NOT NULL AND l.paused = 0 AND l.hidden_at_ms IS NULL \
      AND a.suspended_at_ms IS NULL AND pr.status = 'approved'";
 
 fn version(row: &SqliteRow, prefix: &str) -> Option<ListingVersion> {
@@ -88,6 +88,7 @@ fn listing(row: &SqliteRow) -> Listing {
         review_reason: row.get("review_reason"),
         paused: row.get("paused"),
         featured: row.get("featured"),
+        hidden_reason: row.get("hidden_reason"),
         created_at: ts(row.get("created_at_ms")),
         published_at: row.get::<Option<i64>, _>("published_at_ms").map(ts),
         submitted_at: row.get::<Option<i64>, _>("submitted_at_ms").map(ts),

@@ -146,13 +146,15 @@ pub struct Listing {
     pub review_reason: Option<String>,
     pub paused: bool,
     pub featured: bool,
+    /// Why the operator took it out of the catalog, while it is hidden.
+    pub hidden_reason: Option<String>,
     pub created_at: Timestamp,
     pub published_at: Option<Timestamp>,
     pub submitted_at: Option<Timestamp>,
     pub working: ListingVersion,
     pub published: Option<ListingVersion>,
-    /// Whether the public can see it now: published, not paused, provider approved and
-    /// not suspended.
+    /// Whether the public can see it now: published, not paused, not hidden by the
+    /// operator, provider approved and not suspended.
     pub is_public: bool,
 }
 
@@ -411,4 +413,104 @@ pub struct Seal<'a, T> {
     pub account_id: i64,
     pub key: &'a str,
     pub respond: &'a (dyn Fn(&T) -> (u16, String) + Send + Sync),
+}
+
+/// Whose reviews: one listing's, all of a provider's, or all of an organization's
+/// listings'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewSubject {
+    Listing(i64),
+    Provider(i64),
+    Organization(i64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReviewSort {
+    #[default]
+    Newest,
+    /// Most "helpful" votes first.
+    Helpful,
+}
+
+/// A buyer's review of a completed session, and the provider's reply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub id: i64,
+    pub booking_id: i64,
+    pub listing_id: i64,
+    pub listing_title: String,
+    pub provider_id: i64,
+    pub provider_name: String,
+    pub buyer_id: i64,
+    pub buyer_name: String,
+    pub stars: u8,
+    pub body: String,
+    pub created_at: Timestamp,
+    pub edited_at: Option<Timestamp>,
+    pub reply: Option<String>,
+    pub replied_at: Option<Timestamp>,
+    pub helpful: i64,
+    /// Set when the operator took the review out of view.
+    pub hidden_at: Option<Timestamp>,
+    pub hidden_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockedBuyer {
+    pub buyer_id: i64,
+    pub name: String,
+    pub blocked_at: Timestamp,
+}
+
+/// How a provider answers and delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ResponseStats {
+    /// Help-now rings in the period, and how many were answered.
+    pub rings: i64,
+    pub answered: i64,
+    /// The median time from ring to answer.
+    pub median_answer_ms: Option<i64>,
+    /// Sessions delivered, and sessions the provider cancelled or missed.
+    pub sessions_completed: i64,
+    pub sessions_failed: i64,
+}
+
+impl ResponseStats {
+    /// Completed sessions among those the provider either delivered or let down, in
+    /// whole percent; `None` before any.
+    pub fn completion_percent(&self) -> Option<i64> {
+        let all = self.sessions_completed + self.sessions_failed;
+        (all > 0).then(|| (self.sessions_completed * 100 + all / 2) / all)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub id: i64,
+    pub reporter_id: i64,
+    pub reporter_name: String,
+    pub target: onhand_core::reputation::ReportTarget,
+    pub target_id: i64,
+    pub reason: String,
+    /// open, dismissed or actioned.
+    pub status: String,
+    pub created_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+    pub decided_by: Option<i64>,
+    /// Open reports of the same item, this one included.
+    pub open_on_target: i64,
+}
+
+/// One entry of the operator's append-only moderation log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModerationEntry {
+    pub id: i64,
+    pub operator_id: i64,
+    pub operator_name: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: i64,
+    pub report_id: Option<i64>,
+    pub reason: String,
+    pub at: Timestamp,
 }

@@ -45,23 +45,23 @@ async fn accounts_are_unique_by_email_and_suspension_ends_sessions() {
             .await
             .unwrap();
         assert_eq!(s.session(b"hash-one").await.unwrap().account.id, id);
-        s.suspend(id, "spam", t0()).await.unwrap();
+        s.suspend(id, id, "spam", t0()).await.unwrap();
         assert!(
             matches!(s.session(b"hash-one").await, Err(StoreError::NotFound)),
             "{}",
             b.name
         );
         assert!(matches!(
-            s.suspend(id, "again", t0()).await,
+            s.suspend(id, id, "again", t0()).await,
             Err(StoreError::WrongState(_))
         ));
-        s.unsuspend(id).await.unwrap();
+        s.unsuspend(id, id, t0()).await.unwrap();
         assert!(matches!(
-            s.unsuspend(id).await,
+            s.unsuspend(id, id, t0()).await,
             Err(StoreError::WrongState(_))
         ));
         assert!(matches!(
-            s.suspend(9999, "nobody", t0()).await,
+            s.suspend(9999, id, "nobody", t0()).await,
             Err(StoreError::NotFound)
         ));
     }
@@ -248,7 +248,7 @@ async fn the_public_sees_only_live_listings_of_active_approved_providers() {
         );
 
         s.set_listing_paused(cheap, true).await.unwrap();
-        s.suspend(q, "fraud", t0()).await.unwrap();
+        s.suspend(q, q, "fraud", t0()).await.unwrap();
         assert_eq!(
             ids(s
                 .public_listings(&f, SortOrder::Newest, all())
@@ -742,6 +742,232 @@ async fn idempotency_claims_replay_refuse_and_survive_their_owner() {
                 .await
                 .unwrap(),
             2
+        );
+    }
+}
+
+#[tokio::test]
+async fn reviews_ratings_reports_and_suspension_keep_their_rules() {
+    use onhand_core::booking::{BookingEvent, BookingState};
+    use onhand_core::reputation::{EDIT_WINDOW, Moderation, ReportTarget, ReviewInput};
+    use onhand_store::{ReviewSort, ReviewSubject, Settle};
+    for b in backends().await {
+        let s = &b.store;
+        let op = account(s, "op@example.com").await;
+        let p = approved_provider(s, "pia@example.com").await;
+        let listing = live(s, p, "One-to-one lesson", 3000, t0()).await;
+        let other = live(s, p, "Second listing", 3000, t0()).await;
+        let buyer = account(s, "bea@example.com").await;
+        let voter = account(s, "vic@example.com").await;
+        let now: Timestamp = "2026-01-20T00:00:00Z".parse().unwrap();
+        top_up(s, buyer, 20_000, now).await;
+        let paid = |listing, start| onhand_store::NewBooking {
+            hold_minor: 3000,
+            commission_bps: 2000,
+            ..booking_for(listing, p, buyer, start, 1)
+        };
+        // Two completed sessions.
+        let mut done = Vec::new();
+        for (i, l) in [listing, other].into_iter().enumerate() {
+            let start = monday_ten() + jiff::SignedDuration::from_hours(24 * i as i64);
+            let bk = s.book(&paid(l, start), None, now).await.unwrap();
+            s.transition_booking(
+                bk.id,
+                BookingState::Confirmed,
+                BookingEvent::Start,
+                None,
+                None,
+                Settle::Started,
+                now,
+            )
+            .await
+            .unwrap();
+            done.push(
+                s.transition_booking(
+                    bk.id,
+                    BookingState::InProgress,
+                    BookingEvent::Complete,
+                    None,
+                    None,
+                    Settle::Post { amount_minor: 3000 },
+                    now,
+                )
+                .await
+                .unwrap(),
+            );
+        }
+        let r = s
+            .create_review(
+                &done[0],
+                &ReviewInput::parse(5, "Lovely lesson").unwrap(),
+                now,
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.create_review(&done[0], &ReviewInput::parse(1, "again").unwrap(), now)
+                .await,
+            Err(StoreError::Conflict("review"))
+        ));
+        s.create_review(&done[1], &ReviewInput::parse(2, "").unwrap(), now)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.stars(ReviewSubject::Listing(listing))
+                .await
+                .unwrap()
+                .counts,
+            [0, 0, 0, 0, 1]
+        );
+        assert_eq!(
+            s.stars(ReviewSubject::Provider(p)).await.unwrap().counts,
+            [0, 1, 0, 0, 1]
+        );
+
+        // Edits inside the window only; one reply.
+        let edited = s
+            .edit_review(
+                r.id,
+                &ReviewInput::parse(4, "Lovely, a bit fast").unwrap(),
+                now + EDIT_WINDOW - jiff::SignedDuration::from_secs(1),
+            )
+            .await
+            .unwrap();
+        assert_eq!((edited.stars, edited.edited_at.is_some()), (4, true));
+        assert!(matches!(
+            s.edit_review(r.id, &ReviewInput::parse(1, "").unwrap(), now + EDIT_WINDOW)
+                .await,
+            Err(StoreError::WrongState(_))
+        ));
+        s.reply_to_review(r.id, "Thank you!", now).await.unwrap();
+        assert!(matches!(
+            s.reply_to_review(r.id, "Again", now).await,
+            Err(StoreError::WrongState(_))
+        ));
+
+        // Helpful votes: one per account; sorting by them.
+        assert_eq!(s.vote_helpful(r.id, voter, now).await.unwrap(), 1);
+        assert!(matches!(
+            s.vote_helpful(r.id, voter, now).await,
+            Err(StoreError::Conflict("vote"))
+        ));
+        let by_helpful = s
+            .reviews(ReviewSubject::Provider(p), ReviewSort::Helpful, all())
+            .await
+            .unwrap();
+        assert_eq!(by_helpful.items[0].id, r.id);
+        let newest = s
+            .reviews(ReviewSubject::Provider(p), ReviewSort::Newest, all())
+            .await
+            .unwrap();
+        assert_ne!(newest.items[0].id, r.id);
+
+        // Reports: one open per reporter and item; hiding closes them all and is logged.
+        let rep = s
+            .create_report(voter, ReportTarget::Review, r.id, "rude", now)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.create_report(voter, ReportTarget::Review, r.id, "still rude", now)
+                .await,
+            Err(StoreError::Conflict("report"))
+        ));
+        assert!(matches!(
+            s.create_report(voter, ReportTarget::Listing, 9999, "nothing", now)
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        s.create_report(buyer, ReportTarget::Review, r.id, "mine, regret", now)
+            .await
+            .unwrap();
+        assert_eq!(s.report(rep.id).await.unwrap().open_on_target, 2);
+        s.moderate(rep.id, op, Moderation::Hide, "abusive", now)
+            .await
+            .unwrap();
+        assert_eq!(s.reports("open", all()).await.unwrap().total, 0);
+        assert_eq!(
+            s.stars(ReviewSubject::Listing(listing))
+                .await
+                .unwrap()
+                .count(),
+            0,
+            "hidden reviews do not count"
+        );
+        assert!(matches!(
+            s.moderate(rep.id, op, Moderation::Dismiss, "late", now)
+                .await,
+            Err(StoreError::WrongState(_))
+        ));
+
+        // Suspending the provider through a report cancels the future booking, refunds it
+        // in full, hides the listings, and logs it.
+        let future = s
+            .book(
+                &paid(
+                    listing,
+                    monday_ten() + jiff::SignedDuration::from_hours(24 * 7),
+                ),
+                None,
+                now,
+            )
+            .await
+            .unwrap();
+        let before = s.wallet(buyer, "USD").await.unwrap();
+        assert_eq!(before.held_minor(), 3000);
+        let lr = s
+            .create_report(buyer, ReportTarget::Listing, listing, "scam", now)
+            .await
+            .unwrap();
+        let (cancelled, suspended) = s
+            .moderate(lr.id, op, Moderation::Suspend, "fraud", now)
+            .await
+            .unwrap();
+        assert_eq!(suspended, Some(p));
+        assert_eq!(
+            cancelled.iter().map(|c| c.id).collect::<Vec<_>>(),
+            [future.id]
+        );
+        assert_eq!(cancelled[0].state, BookingState::CancelledByProvider);
+        let after = s.wallet(buyer, "USD").await.unwrap();
+        assert_eq!(
+            (after.posted_minor(), after.held_minor()),
+            (before.posted_minor(), 0)
+        );
+        assert!(!s.listing(listing).await.unwrap().is_public);
+        sound(s).await;
+        let log = s.moderation_log(all()).await.unwrap();
+        let actions: Vec<&str> = log.items.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["suspend", "hide"], "{}", b.name);
+
+        // Blocks.
+        s.block(p, buyer, now).await.unwrap();
+        s.block(p, buyer, now).await.unwrap();
+        assert!(s.is_blocked(p, buyer).await.unwrap());
+        s.unblock(p, buyer).await.unwrap();
+        assert!(matches!(
+            s.unblock(p, buyer).await,
+            Err(StoreError::NotFound)
+        ));
+
+        // Response stats.
+        s.record_ring(p, now, Some(4000)).await.unwrap();
+        s.record_ring(p, now, Some(10_000)).await.unwrap();
+        s.record_ring(p, now, None).await.unwrap();
+        let st = s
+            .response_stats(p, now - jiff::SignedDuration::from_hours(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            (st.rings, st.answered, st.median_answer_ms),
+            (3, 2, Some(4000))
+        );
+        assert_eq!(
+            (
+                st.sessions_completed,
+                st.sessions_failed,
+                st.completion_percent()
+            ),
+            (2, 1, Some(67))
         );
     }
 }
