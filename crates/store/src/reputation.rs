@@ -346,6 +346,19 @@ impl Store {
         Ok(())
     }
 
+    /// Whether `buyer_id` ever booked with `provider_id` (providers block only buyers
+    /// they have met).
+    pub async fn has_booked_with(&self, provider_id: i64, buyer_id: i64) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM bookings WHERE provider_id = ? AND buyer_id = ? LIMIT 1",
+        )
+        .bind(provider_id)
+        .bind(buyer_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
     pub async fn is_blocked(&self, provider_id: i64, buyer_id: i64) -> Result<bool> {
         let found: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM blocks WHERE provider_id = ? AND buyer_id = ?")

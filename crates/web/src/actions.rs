@@ -466,15 +466,21 @@ pub async fn suspend(
             "operators cannot suspend themselves".into(),
         ));
     }
-    state
+    let cancelled = state
         .store
-        .suspend(account_id, &why, now())
+        .suspend(account_id, operator.id, &why, now())
         .await
         .map_err(|e| match e {
             StoreError::NotFound => Failure::not_found("account"),
             e => e.into(),
         })?;
-    tracing::warn!(account_id, operator = operator.id, "account suspended");
+    tracing::warn!(
+        account_id,
+        operator = operator.id,
+        cancelled = cancelled.len(),
+        "account suspended"
+    );
+    crate::reputation::after_cancellations(state, &cancelled);
     state
         .search
         .touch(crate::search::Touch::Provider(account_id));
@@ -488,7 +494,7 @@ pub async fn unsuspend(
 ) -> Result<(), Failure> {
     state
         .store
-        .unsuspend(account_id)
+        .unsuspend(account_id, operator.id, now())
         .await
         .map_err(|e| match e {
             StoreError::NotFound => Failure::not_found("account"),

@@ -218,8 +218,10 @@ impl HelpNow {
 
     /// Advances every line: expires rings older than `ring_for`, and rings the head of
     /// each line whose provider is online and not in a session (`busy`).
-    pub fn tick(&self, busy: impl Fn(i64) -> bool) {
+    /// Returns the requests whose ring expired unanswered.
+    pub fn tick(&self, busy: impl Fn(i64) -> bool) -> Vec<Request> {
         let mut hub = self.lock();
+        let mut missed = Vec::new();
         let providers: Vec<i64> = hub.lines.keys().copied().collect();
         for provider in providers {
             let head = hub.lines.get(&provider).and_then(|l| l.front().copied());
@@ -232,6 +234,7 @@ impl HelpNow {
                 RequestState::Ringing if since.is_some_and(|s| s.elapsed() >= self.ring_for) => {
                     let r = hub.requests.get_mut(&head).expect("head exists");
                     r.state = RequestState::Expired;
+                    missed.push(r.clone());
                     let buyer = r.buyer_id;
                     hub.lines
                         .get_mut(&provider)
@@ -256,6 +259,7 @@ impl HelpNow {
                 _ => {}
             }
         }
+        missed
     }
 
     /// Providers with someone in line, for the ticker to check who is in a session.

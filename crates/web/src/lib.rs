@@ -13,6 +13,7 @@ pub mod helpnow;
 mod live;
 pub mod money;
 pub mod pages;
+mod reputation;
 mod schedule;
 pub mod search;
 mod state;

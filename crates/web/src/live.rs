@@ -120,7 +120,21 @@ pub async fn ticker(state: AppState) {
                 }
             }
         }
-        state.help_now.tick(|p| busy.contains(&p));
+        for missed in state.help_now.tick(|p| busy.contains(&p)) {
+            let rang = missed
+                .ringing_since
+                .map_or(jiff::SignedDuration::ZERO, |s| {
+                    jiff::SignedDuration::try_from(s.elapsed()).unwrap_or_default()
+                });
+            let rang_at = jiff::Timestamp::now() - rang;
+            if let Err(e) = state
+                .store
+                .record_ring(missed.provider_id, rang_at, None)
+                .await
+            {
+                tracing::warn!(error = ?e, "could not record a missed ring");
+            }
+        }
     }
 }
 

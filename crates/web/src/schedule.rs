@@ -239,6 +239,7 @@ pub async fn book(
             "you cannot book your own listing".into(),
         ));
     }
+    crate::reputation::refuse_if_blocked(state, &l, buyer).await?;
     let v = l.published.as_ref().expect("public listings are published");
     if seats == 0 || i64::from(seats) > v.group_size {
         return Err(Invalid::one(
@@ -440,6 +441,7 @@ pub async fn reschedule(
         )));
     }
     let l = state.store.listing(b.listing_id).await?;
+    crate::reputation::refuse_if_blocked(state, &l, account).await?;
     let group_size = l.published.as_ref().unwrap_or(&l.working).group_size as u32;
     let new = new_booking_at(&b, group_size, start);
     match state.store.reschedule(id, &new, now()).await {
@@ -647,6 +649,7 @@ pub async fn ask_help_now(
             "you cannot ask yourself for help".into(),
         ));
     }
+    crate::reputation::refuse_if_blocked(state, &l, buyer).await?;
     let v = l.published.as_ref().expect("public listings are published");
     let q = quote(state, v, 1);
     let available = crate::money::wallet(state, buyer).await?.available_minor();
@@ -717,6 +720,20 @@ pub async fn accept_help_now(
     match state.store.book_now(&new, now()).await {
         Ok(b) => {
             state.help_now.accepted(request_id, b.id);
+            let waited = r.ringing_since.map_or(SignedDuration::ZERO, |s| {
+                SignedDuration::try_from(s.elapsed()).unwrap_or_default()
+            });
+            if let Err(e) = state
+                .store
+                .record_ring(
+                    r.provider_id,
+                    now() - waited,
+                    Some(waited.as_millis() as i64),
+                )
+                .await
+            {
+                tracing::warn!(error = ?e, "could not record an answered ring");
+            }
             tracing::info!(booking_id = b.id, request_id, "help-now request accepted");
             Ok(b)
         }

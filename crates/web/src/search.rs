@@ -208,6 +208,11 @@ async fn listing_doc(state: &AppState, l: &Listing) -> ListingDoc {
     .await
     .ok()
     .and_then(|s| s.first().map(|s| s.start.as_millisecond()));
+    let stars = state
+        .store
+        .stars(onhand_store::ReviewSubject::Listing(l.id))
+        .await
+        .unwrap_or_default();
     ListingDoc {
         listing_id: l.id as u64,
         provider_id: l.provider_id as u64,
@@ -227,9 +232,8 @@ async fn listing_doc(state: &AppState, l: &Listing) -> ListingDoc {
         languages: v.languages.clone(),
         price_model: v.price_model.clone(),
         price_minor: v.price_minor.max(0) as u64,
-        // Reviews arrive with the reputation work; until then every listing is unrated.
-        rating: 0.0,
-        review_count: 0,
+        rating: stars.mean().unwrap_or(0.0),
+        review_count: stars.count(),
         next_free_ms: next_free,
         group_size: v.group_size.max(1) as u64,
     }

@@ -10,6 +10,7 @@ mod catalog;
 mod dto;
 pub mod money;
 mod provide;
+mod reputation;
 mod search;
 
 pub use dto::*;
@@ -108,6 +109,44 @@ pub fn router() -> Router<AppState> {
             "/bookings/{id}/proposal/decline",
             post(bookings::decline_proposal),
         )
+        .route("/listings/{id}/reviews", get(reputation::listing_reviews))
+        .route(
+            "/providers/{id}/reputation",
+            get(reputation::provider_reputation),
+        )
+        .route(
+            "/organizations/{slug}/reviews",
+            get(reputation::organization_reviews),
+        )
+        .route(
+            "/bookings/{id}/review",
+            get(reputation::booking_review)
+                .post(reputation::create_review)
+                .patch(reputation::edit_review),
+        )
+        .route("/bookings/{id}/buyer-rating", post(reputation::rate_buyer))
+        .route("/reviews/{id}/reply", post(reputation::reply))
+        .route(
+            "/reviews/{id}/helpful",
+            post(reputation::vote).delete(reputation::unvote),
+        )
+        .route("/me/blocks", get(reputation::blocks))
+        .route(
+            "/me/blocks/{id}",
+            axum::routing::put(reputation::block).delete(reputation::unblock),
+        )
+        .route("/reports", post(reputation::create_report))
+        .route("/admin/reports", get(reputation::reports))
+        .route("/admin/reports/{id}/{action}", post(reputation::moderate))
+        .route(
+            "/admin/listings/{id}/restore",
+            post(reputation::restore_listing),
+        )
+        .route(
+            "/admin/reviews/{id}/restore",
+            post(reputation::restore_review),
+        )
+        .route("/admin/audit", get(reputation::audit))
         .route("/search", get(search::search))
         .route("/search/suggest", get(search::suggest))
         .route("/wallet", get(money::wallet))
@@ -129,7 +168,7 @@ pub fn router() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Onhand API", description = "Live help over video: accounts, providers, organizations, the catalog, bookings and money. Requests that move money need an Idempotency-Key header."),
+    info(title = "Onhand API", description = "Live help over video: accounts, providers, organizations, the catalog, bookings, money, reviews and moderation. Requests that move money need an Idempotency-Key header."),
     paths(
         accounts::signup, accounts::token, accounts::me, accounts::update_me, accounts::change_password,
         accounts::tokens, accounts::create_token, accounts::revoke_token,
@@ -148,6 +187,11 @@ pub fn router() -> Router<AppState> {
         money::wallet, money::wallet_history, money::top_up, money::earnings_history, money::pay_out, money::payouts,
         money::receipt, money::request_refund, money::refunds, money::grant_refund, money::decline_refund,
         money::disputes, money::decide_dispute, search::search, search::suggest,
+        reputation::listing_reviews, reputation::provider_reputation, reputation::organization_reviews,
+        reputation::create_review, reputation::edit_review, reputation::booking_review, reputation::reply,
+        reputation::vote, reputation::unvote, reputation::rate_buyer, reputation::blocks, reputation::block,
+        reputation::unblock, reputation::create_report, reputation::reports, reputation::moderate,
+        reputation::restore_listing, reputation::restore_review, reputation::audit,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

@@ -8,4 +8,5 @@ mod helpnow;
 mod malformed;
 mod money;
 mod pages;
+mod reputation;
 mod search;

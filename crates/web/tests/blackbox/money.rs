@@ -30,7 +30,7 @@ async fn post_keyed(
     (status, res.json().await.unwrap_or(Value::Null), replayed)
 }
 
-async fn available(app: &TestApp, token: &str) -> i64 {
+pub async fn available(app: &TestApp, token: &str) -> i64 {
     app.wallet(token).await["wallet"]["available_minor"]
         .as_i64()
         .unwrap()
@@ -238,7 +238,7 @@ async fn concurrent_duplicates_move_money_once() {
     app.assert_ledger_sound().await;
 }
 
-async fn setup(app: &TestApp) -> (String, i64, i64, String) {
+pub async fn setup(app: &TestApp) -> (String, i64, i64, String) {
     let op = app.operator("op@example.com").await;
     let (gus, gus_id) = app.provider("gus@example.com", "Gus", &op).await;
     let listing = app.live_listing(&gus, &op, "Guitar emergencies").await;
@@ -246,7 +246,7 @@ async fn setup(app: &TestApp) -> (String, i64, i64, String) {
 }
 
 /// A help-now session with `buyer`, accepted by the provider: a booking starting now.
-async fn session_now(app: &TestApp, provider: &str, buyer: &str, listing: i64) -> i64 {
+pub async fn session_now(app: &TestApp, provider: &str, buyer: &str, listing: i64) -> i64 {
     let mut ws = socket(app, provider, true).await;
     let (status, asked) = app
         .post_json(
@@ -268,7 +268,7 @@ async fn session_now(app: &TestApp, provider: &str, buyer: &str, listing: i64) -
     booking["id"].as_i64().unwrap()
 }
 
-async fn step(app: &TestApp, token: &str, booking: i64, step: &str) -> Value {
+pub async fn step(app: &TestApp, token: &str, booking: i64, step: &str) -> Value {
     let (status, body) = app
         .post_json(
             &format!("/api/v1/bookings/{booking}/{step}"),
