@@ -455,15 +455,17 @@ impl Store {
     }
 
     pub async fn queue_counts(&self) -> Result<crate::model::QueueCounts> {
-        let (providers_pending, listings_pending): (i64, i64) = sqlx::query_as(
+        let (providers_pending, listings_pending, reports_open): (i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM providers WHERE status = 'submitted'), \
-                    (SELECT COUNT(*) FROM listings WHERE review_status = 'submitted')",
+                    (SELECT COUNT(*) FROM listings WHERE review_status = 'submitted'), \
+                    (SELECT COUNT(*) FROM reports WHERE status = 'open')",
         )
         .fetch_one(&self.pool)
         .await?;
         Ok(crate::model::QueueCounts {
             providers_pending,
             listings_pending,
+            reports_open,
         })
     }
 }

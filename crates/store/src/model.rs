@@ -184,6 +184,7 @@ pub enum SortOrder {
 pub struct QueueCounts {
     pub providers_pending: i64,
     pub listings_pending: i64,
+    pub reports_open: i64,
 }
 
 /// What booking a slot needs: who, when, and the listing terms to snapshot.

@@ -409,6 +409,20 @@ pub async fn response_stats(state: &AppState, provider_id: i64) -> Result<Respon
         .await?)
 }
 
+/// A report status as asked for in a query: open (the default), dismissed or actioned.
+pub fn report_status(raw: Option<&str>) -> Result<&'static str, Failure> {
+    match raw.unwrap_or("open") {
+        "open" => Ok("open"),
+        "dismissed" => Ok("dismissed"),
+        "actioned" => Ok("actioned"),
+        other => Err(onhand_core::Invalid::one(
+            "status",
+            format!("{other:?} is not one of open, dismissed, actioned"),
+        )
+        .into()),
+    }
+}
+
 /// "about 2 minutes" for a typical reply time.
 pub fn describe_wait(ms: i64) -> String {
     let secs = (ms + 500) / 1000;

@@ -510,17 +510,6 @@ pub struct ReportPage {
     pub total: i64,
 }
 
-pub fn report_status(raw: Option<&str>) -> Result<&str, Failure> {
-    match raw.unwrap_or("open") {
-        s @ ("open" | "dismissed" | "actioned") => Ok(s),
-        other => Err(Invalid::one(
-            "status",
-            format!("{other:?} is not one of open, dismissed, actioned"),
-        )
-        .into()),
-    }
-}
-
 /// The operator's report queue, with each item's context.
 #[utoipa::path(get, path = "/api/v1/admin/reports", tag = "admin", security(("bearer" = [])), params(ReportsQuery),
     responses((status = 200, body = ReportPage), (status = 403, body = ErrorBody)))]
@@ -530,7 +519,7 @@ pub async fn reports(
     ApiQuery(q): ApiQuery<ReportsQuery>,
 ) -> Result<Json<ReportPage>, ApiError> {
     caller.require_operator()?;
-    let status = report_status(q.status.as_deref())?;
+    let status = reputation::report_status(q.status.as_deref())?;
     let (window, page, per_page) = Paging {
         page: q.page,
         per_page: q.per_page,

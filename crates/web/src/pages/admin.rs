@@ -42,7 +42,7 @@ pub struct Providers {
     apps: Vec<AppRow>,
 }
 
-fn when(t: jiff::Timestamp) -> String {
+pub(super) fn when(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 

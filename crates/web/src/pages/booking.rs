@@ -26,6 +26,9 @@ pub struct PickerQuery {
     pub tz: Option<String>,
     pub reschedule: Option<String>,
     pub error: Option<String>,
+    /// On the listing page: the reviews' order (newest or helpful) and page.
+    pub reviews: Option<String>,
+    pub rpage: Option<String>,
 }
 
 pub struct SlotView {
@@ -283,6 +286,7 @@ pub struct BookingPage {
     can_begin: bool,
     can_complete: bool,
     can_report: bool,
+    rep: super::reputation::BookingReputation,
 }
 
 pub(super) async fn booking_page(
@@ -334,6 +338,11 @@ pub(super) async fn booking_page(
                     .into()
             }
             "no-show" => "No-show recorded.".into(),
+            "reviewed" => "Thank you! Your review is on the listing.".into(),
+            "replied" => "Your reply is on the listing.".into(),
+            "rated" => "Noted. Your rating of the buyer stays private.".into(),
+            "blocked" => "Blocked. They can no longer book you or ask you for help now.".into(),
+            "unblocked" => "Unblocked.".into(),
             _ => String::new(),
         },
         is_provider: party == Party::Provider,
@@ -359,6 +368,7 @@ pub(super) async fn booking_page(
         can_complete: party == Party::Provider && b.state == BookingState::InProgress,
         can_report: b.state.holds_time() && Timestamp::now() >= b.start + schedule::NO_SHOW_AFTER,
         errors: FormErrors(errors.clone()),
+        rep: super::reputation::booking_panel(state, account, &b, party).await?,
         b,
     };
     Ok(super::render_form(&page, &errors))

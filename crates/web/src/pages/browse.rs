@@ -431,6 +431,9 @@ pub struct ListingPage {
     picker: Option<super::booking::Picker>,
     listing_id: i64,
     available_now: bool,
+    rb: super::reputation::ReviewsBlock,
+    show_listing: bool,
+    report_next: String,
 }
 
 pub async fn listing(
@@ -508,6 +511,17 @@ pub async fn listing(
         },
         status_note: if manages { status_note } else { None },
         picker: super::booking::picker(&state, &viewer, &l, &q).await?,
+        rb: super::reputation::reviews_block(
+            &state,
+            viewer.account.as_ref(),
+            onhand_store::ReviewSubject::Listing(l.id),
+            q.reviews.as_deref(),
+            q.rpage.as_deref(),
+            format!("/listings/{}?", l.id),
+        )
+        .await?,
+        show_listing: false,
+        report_next: format!("/listings/{}", l.id),
         listing_id: l.id,
         available_now: l.is_public
             && state.help_now.is_online(l.provider_id)
@@ -529,12 +543,23 @@ pub struct ProviderPage {
     languages: String,
     orgs: Vec<onhand_store::Organization>,
     cards: Vec<Card>,
+    rb: super::reputation::ReviewsBlock,
+    stats: super::reputation::StatsView,
+    show_listing: bool,
+    report_next: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ReviewsQuery {
+    pub reviews: Option<String>,
+    pub rpage: Option<String>,
 }
 
 pub async fn provider(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    Query(q): Query<ReviewsQuery>,
 ) -> Result<Response, PageError> {
     let id = super::path_id(&id, "provider")?;
     let p = match state.store.provider(id).await {
@@ -564,6 +589,18 @@ pub async fn provider(
         languages: views::language_names(&p.languages),
         orgs: state.store.organizations_of(id).await?,
         cards: listings.items.iter().map(Card::new).collect(),
+        rb: super::reputation::reviews_block(
+            &state,
+            viewer.account.as_ref(),
+            onhand_store::ReviewSubject::Provider(id),
+            q.reviews.as_deref(),
+            q.rpage.as_deref(),
+            format!("/providers/{id}?"),
+        )
+        .await?,
+        stats: super::reputation::stats_view(&state, id).await?,
+        show_listing: true,
+        report_next: format!("/providers/{id}"),
         p,
     }))
 }
@@ -577,6 +614,7 @@ pub struct OrgPage {
     hue: u32,
     members: Vec<onhand_store::Member>,
     cards: Vec<Card>,
+    rating: super::reputation::RatingView,
 }
 
 pub async fn organization(
@@ -608,6 +646,12 @@ pub async fn organization(
         initials: views::initials(&org.name),
         hue: views::hue(org.id + 7),
         members: state.store.members(org.id).await?,
+        rating: super::reputation::RatingView::of(
+            state
+                .store
+                .stars(onhand_store::ReviewSubject::Organization(org.id))
+                .await?,
+        ),
         cards: listings.items.iter().map(Card::new).collect(),
         org,
     }))

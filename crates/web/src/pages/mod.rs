@@ -9,6 +9,7 @@ mod booking;
 mod browse;
 mod dashboard;
 mod money;
+mod reputation;
 
 use crate::error::{Failure, PageError};
 use crate::state::AppState;
@@ -55,6 +56,24 @@ pub fn router() -> Router<AppState> {
         )
         .route("/refund-requests/{id}/{answer}", post(money::answer_refund))
         .route("/admin/finance", get(money::finance))
+        .route("/bookings/{id}/review", post(reputation::save_review))
+        .route("/bookings/{id}/buyer-rating", post(reputation::rate_buyer))
+        .route("/bookings/{id}/block", post(reputation::block))
+        .route("/bookings/{id}/unblock", post(reputation::unblock))
+        .route("/reviews/{id}/reply", post(reputation::reply))
+        .route("/reviews/{id}/helpful", post(reputation::helpful))
+        .route("/reports", post(reputation::report))
+        .route("/admin/reports", get(reputation::reports))
+        .route("/admin/reports/{id}/{action}", post(reputation::moderate))
+        .route(
+            "/admin/listings/{id}/restore",
+            post(reputation::restore_listing),
+        )
+        .route(
+            "/admin/reviews/{id}/restore",
+            post(reputation::restore_review),
+        )
+        .route("/admin/audit", get(reputation::audit))
         .route("/bookings", get(booking::my_bookings))
         .route("/bookings/{id}", get(booking::booking))
         .route("/bookings/{id}/calendar.ics", get(booking::calendar_file))
