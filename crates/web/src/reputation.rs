@@ -132,11 +132,11 @@ pub async fn reply(
         ));
     }
     let body = reputation::parse_reply(body)?;
-    Ok(state
+    state
         .store
         .reply_to_review(review_id, &body, now())
         .await
-        .map_err(review_not_found)?)
+        .map_err(review_not_found)
 }
 
 /// A visible review, or 404 (hidden reviews are gone for everyone but the operator).

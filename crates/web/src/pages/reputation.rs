@@ -245,17 +245,13 @@ pub async fn booking_panel(
         buyer_record: String::new(),
     };
     if party == Party::Provider {
-        panel.buyer_rating = state
-            .store
-            .buyer_rating(b.id)
-            .await?
-            .map(|(stars, note)| {
-                if note.is_empty() {
-                    stars_text(stars)
-                } else {
-                    format!("{} — {note}", stars_text(stars))
-                }
-            });
+        panel.buyer_rating = state.store.buyer_rating(b.id).await?.map(|(stars, note)| {
+            if note.is_empty() {
+                stars_text(stars)
+            } else {
+                format!("{} — {note}", stars_text(stars))
+            }
+        });
         panel.can_rate_buyer = panel.buyer_rating.is_none()
             && matches!(b.state, BookingState::Completed | BookingState::NoShowBuyer);
         panel.buyer_blocked = state.store.is_blocked(b.provider_id, b.buyer_id).await?;
@@ -318,9 +314,9 @@ pub async fn reply(
     viewer.check_csrf(form.csrf())?;
     let id = super::path_id(&id, "review")?;
     match reputation::reply(&state, account, id, form.get("body")).await {
-        Ok(r) => Ok(
-            Redirect::to(&format!("/bookings/{}?notice=replied", r.booking_id)).into_response(),
-        ),
+        Ok(r) => {
+            Ok(Redirect::to(&format!("/bookings/{}?notice=replied", r.booking_id)).into_response())
+        }
         Err(Failure::Invalid(errors)) => {
             let booking = state.store.review(id).await?.booking_id;
             super::booking::booking_page(&state, &viewer, booking, "", errors).await
@@ -359,8 +355,7 @@ pub async fn rate_buyer(
     let account = viewer.require()?;
     viewer.check_csrf(form.csrf())?;
     let id = booking_id(&id)?;
-    match reputation::rate_buyer(&state, account, id, stars_field(&form), form.get("note")).await
-    {
+    match reputation::rate_buyer(&state, account, id, stars_field(&form), form.get("note")).await {
         Ok(_) => Ok(Redirect::to(&format!("/bookings/{id}?notice=rated")).into_response()),
         Err(Failure::Invalid(errors)) => {
             super::booking::booking_page(&state, &viewer, id, "", errors).await
@@ -453,8 +448,14 @@ pub async fn report(
         target_id: form.get("target_id").into(),
         reason: form.get("reason").into(),
     };
-    match reputation::report(&state, account, form.get("target"), target_id, form.get("reason"))
-        .await
+    match reputation::report(
+        &state,
+        account,
+        form.get("target"),
+        target_id,
+        form.get("reason"),
+    )
+    .await
     {
         Ok(_) => Ok(super::render(&page(
             "Thank you",
@@ -631,7 +632,9 @@ async fn restore(
     viewer.check_csrf(form.csrf())?;
     let id = super::path_id(&id, target)?;
     match reputation::restore(&state, op, target, id, form.get("reason")).await {
-        Ok(()) => Ok(Redirect::to("/admin/reports?status=actioned&notice=restored").into_response()),
+        Ok(()) => {
+            Ok(Redirect::to("/admin/reports?status=actioned&notice=restored").into_response())
+        }
         Err(Failure::Invalid(errors)) => {
             reports_page(&state, &viewer, QueueQuery::default(), errors).await
         }

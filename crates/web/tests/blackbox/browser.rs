@@ -557,3 +557,65 @@ async fn a_misspelled_search_takes_a_suggestion_and_filters_by_language() {
     );
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_buyer_reviews_a_session_and_the_listing_rating_moves() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (gus, _, listing, _) = crate::money::setup(&app).await;
+    let bea = app.user("bea@example.com", "Bea").await;
+    let id = crate::money::session_now(&app, &gus, &bea, listing).await;
+    crate::money::step(&app, &bea, id, "start").await;
+    crate::money::step(&app, &gus, id, "complete").await;
+
+    c.goto(&app.url(&format!("/listings/{listing}")))
+        .await
+        .unwrap();
+    wait_text(&c, "no reviews yet").await;
+    assert_eq!(
+        find(&c, "#listing-rating").await.text().await.unwrap(),
+        "3.5"
+    );
+
+    sign_in(&c, &app, "bea@example.com").await;
+    c.goto(&app.url(&format!("/bookings/{id}"))).await.unwrap();
+    wait_text(&c, "How was your session?").await;
+    click(&c, "#review-form input[name=stars][value='5']").await;
+    fill(
+        &c,
+        "#review-body",
+        "Gus found the buzzing fret in five minutes.",
+    )
+    .await;
+    click(&c, "#review-form button[type=submit]").await;
+    wait_text(&c, "Your review is on the listing").await;
+
+    c.goto(&app.url(&format!("/listings/{listing}")))
+        .await
+        .unwrap();
+    wait_text(&c, "Gus found the buzzing fret").await;
+    assert_eq!(
+        find(&c, "#listing-rating").await.text().await.unwrap(),
+        format!("{:.1}", onhand_core::reputation::bayesian_rating(5.0, 1))
+    );
+    assert!(body_text(&c).await.contains("1 review"));
+    sign_out(&c).await;
+
+    // The provider replies from the booking page; the reply shows under the review.
+    sign_in(&c, &app, "gus@example.com").await;
+    c.goto(&app.url(&format!("/bookings/{id}"))).await.unwrap();
+    fill(&c, "#reply-body", "Thanks Bea, enjoy the guitar!").await;
+    click(&c, "form[action$='/reply'] button[type=submit]").await;
+    wait_text(&c, "Your reply is on the listing").await;
+    c.goto(&app.url(&format!("/listings/{listing}#reviews")))
+        .await
+        .unwrap();
+    wait_text(&c, "Gus replied: Thanks Bea, enjoy the guitar!").await;
+    let png = c.screenshot().await.unwrap();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("reviews.png"), png).unwrap();
+    c.close().await.unwrap();
+}

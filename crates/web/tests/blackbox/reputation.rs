@@ -568,3 +568,169 @@ async fn reports_reach_the_operator_whose_actions_are_logged_and_suspension_refu
     assert_eq!(log["items"][0]["reason"], "Repeated scams");
     assert_eq!(app.get_json("/api/v1/admin/audit", Some(&bea)).await.0, 403);
 }
+
+#[tokio::test]
+async fn the_pages_carry_reviews_votes_blocks_reports_and_moderation() {
+    use crate::pages::{page, post_form, signed_in};
+    let app = spawn_app().await;
+    let (gus, _, listing, op) = setup(&app).await;
+    let _ = op;
+    let bea_token = app.user("bea@example.com", "Bea").await;
+    let id = completed_session(&app, &gus, &bea_token, listing).await;
+    let bea = signed_in(&app, "bea@example.com").await;
+    let (_, html) = page(&bea, &app.url(&format!("/bookings/{id}"))).await;
+    assert!(html.contains("How was your session?"), "{html}");
+    let csrf = csrf_of(&html);
+    let review_url = app.url(&format!("/bookings/{id}/review"));
+
+    let res = post_form(
+        &bea,
+        &review_url,
+        &[("csrf", &csrf), ("stars", "9"), ("body", "")],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("9 is not a whole number of stars")
+    );
+    let res = post_form(
+        &bea,
+        &review_url,
+        &[
+            ("csrf", &csrf),
+            ("stars", "4"),
+            ("body", "Patient and clear."),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    // The same form again edits, inside the window.
+    let res = post_form(
+        &bea,
+        &review_url,
+        &[
+            ("csrf", &csrf),
+            ("stars", "3"),
+            ("body", "Patient, a bit slow."),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, review) = app
+        .get_json(&format!("/api/v1/bookings/{id}/review"), Some(&bea_token))
+        .await;
+    assert_eq!(
+        (review["stars"].as_i64(), review["body"].as_str()),
+        (Some(3), Some("Patient, a bit slow."))
+    );
+    let review_id = review["id"].as_i64().unwrap();
+
+    // Another person finds it helpful, once however often the form is sent.
+    app.user("cy@example.com", "Cy").await;
+    let cy = signed_in(&app, "cy@example.com").await;
+    let (_, html) = page(&cy, &app.url(&format!("/listings/{listing}"))).await;
+    assert!(
+        html.contains(&format!("/reviews/{review_id}/helpful")),
+        "{html}"
+    );
+    let csrf_cy = csrf_of(&html);
+    for _ in 0..2 {
+        let res = post_form(
+            &cy,
+            &app.url(&format!("/reviews/{review_id}/helpful")),
+            &[("csrf", &csrf_cy), ("vote", "1")],
+        )
+        .await;
+        assert_eq!(res.status(), 303);
+    }
+    let (_, reviews) = app
+        .get_json(&format!("/api/v1/listings/{listing}/reviews"), None)
+        .await;
+    assert_eq!(reviews["items"][0]["helpful"], 1);
+
+    // Reports from the page.
+    let report_url = app.url("/reports");
+    let rid = review_id.to_string();
+    let res = post_form(
+        &cy,
+        &report_url,
+        &[
+            ("csrf", &csrf_cy),
+            ("target", "review"),
+            ("target_id", &rid),
+            ("reason", ""),
+            ("next", "/"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let form = [
+        ("csrf", csrf_cy.as_str()),
+        ("target", "review"),
+        ("target_id", rid.as_str()),
+        ("reason", "Off-topic rant"),
+        ("next", "https://evil.example/"),
+    ];
+    let res = post_form(&cy, &report_url, &form).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Thank you"), "{html}");
+    assert!(
+        !html.contains("evil.example"),
+        "only local paths are followed back"
+    );
+    let res = post_form(&cy, &report_url, &form).await;
+    assert!(res.text().await.unwrap().contains("Already reported"));
+
+    // The provider blocks the buyer from the booking page.
+    let gus_page = signed_in(&app, "gus@example.com").await;
+    let (_, html) = page(&gus_page, &app.url(&format!("/bookings/{id}"))).await;
+    assert!(html.contains("Block Bea"), "{html}");
+    assert!(html.contains("No provider has rated Bea yet."), "{html}");
+    let csrf_gus = csrf_of(&html);
+    let res = post_form(
+        &gus_page,
+        &app.url(&format!("/bookings/{id}/block")),
+        &[("csrf", &csrf_gus)],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/listings/{listing}/help-now"),
+            Some(&bea_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!((status, message(&body)), (409, "Gus is unavailable"));
+    let (_, html) = page(&bea, &app.url(&format!("/bookings/{id}"))).await;
+    assert!(!html.contains("Block"), "the buyer sees nothing of it");
+
+    // The operator's queue shows the report with context; hiding takes the review down.
+    let (status, _) = page(&cy, &app.url("/admin/reports")).await;
+    assert_eq!(status, 403);
+    let op_page = signed_in(&app, "op@example.com").await;
+    let (status, html) = page(&op_page, &app.url("/admin/reports")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Patient, a bit slow."), "{html}");
+    assert!(html.contains("Off-topic rant"), "{html}");
+    let csrf_op = csrf_of(&html);
+    let report_id = app.get_json("/api/v1/admin/reports", Some(&op)).await.1["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let res = post_form(
+        &op_page,
+        &app.url(&format!("/admin/reports/{report_id}/hide")),
+        &[("csrf", &csrf_op), ("reason", "Not about the session")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = page(&op_page, &app.url("/admin/audit")).await;
+    assert!(html.contains("Not about the session"), "{html}");
+    let (_, html) = page(&cy, &app.url(&format!("/listings/{listing}"))).await;
+    assert!(!html.contains("Patient, a bit slow."));
+    assert!(html.contains("no reviews yet"));
+}
