@@ -212,7 +212,11 @@ async fn listing_doc(state: &AppState, l: &Listing) -> ListingDoc {
         .store
         .stars(onhand_store::ReviewSubject::Listing(l.id))
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|e| {
+            // The refresh every 15 minutes brings the rating back once the database answers.
+            tracing::warn!(listing_id = l.id, error = ?e, "search: could not read the rating");
+            Default::default()
+        });
     ListingDoc {
         listing_id: l.id as u64,
         provider_id: l.provider_id as u64,

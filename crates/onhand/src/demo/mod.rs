@@ -9,6 +9,8 @@ use onhand_core::provider::{Application, ApplicationInput};
 use onhand_store::{NewAccount, Store};
 use std::collections::HashMap;
 
+mod history;
+
 /// Every demo account shares this password; it is printed at start.
 pub const DEMO_PASSWORD: &str = "onhand-demo-2013";
 pub const DEMO_BUYER: &str = "buyer@demo.onhand.test";
@@ -85,13 +87,14 @@ pub struct Report {
     pub providers: usize,
     pub organizations: usize,
     pub listings: usize,
+    pub reviews: usize,
 }
 
 impl Report {
     pub fn print(&self) {
         println!(
-            "Demo data: {} providers, {} organizations, {} listings.",
-            self.providers, self.organizations, self.listings
+            "Demo data: {} providers, {} organizations, {} listings, {} reviews.",
+            self.providers, self.organizations, self.listings, self.reviews
         );
         print_credentials();
     }
@@ -217,6 +220,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Report> {
     }
 
     let currency = Currency::usd();
+    let mut listings = Vec::with_capacity(data.listings.len());
     for (i, l) in data.listings.iter().enumerate() {
         let provider = *ids
             .get(l.provider.as_str())
@@ -255,7 +259,9 @@ pub async fn seed(store: &Store) -> anyhow::Result<Report> {
         if l.featured {
             store.set_listing_featured(listing.id, true).await?;
         }
+        listings.push(store.listing(listing.id).await?);
     }
+    let reviews = history::seed(store, &hash, &listings, buyer.id, Timestamp::now()).await?;
     tracing::info!(
         providers = data.providers.len(),
         listings = data.listings.len(),
@@ -265,6 +271,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Report> {
         providers: data.providers.len(),
         organizations: data.organizations.len(),
         listings: data.listings.len(),
+        reviews,
     })
 }
 
@@ -370,6 +377,46 @@ mod tests {
         store.account_by_email(DEMO_BUYER).await.unwrap();
         let provider = store.account_by_email(DEMO_PROVIDER).await.unwrap();
         assert!(store.provider(provider.id).await.unwrap().is_approved());
+        // Past sessions give ratings, reviews and response stats something to show, and
+        // their money adds up.
+        assert!(report.reviews >= 200, "{}", report.reviews);
+        let mut rated = 0;
+        for l in &all.items {
+            if store
+                .stars(onhand_store::ReviewSubject::Listing(l.id))
+                .await
+                .unwrap()
+                .count()
+                > 0
+            {
+                rated += 1;
+            }
+        }
+        assert!(
+            rated * 2 > all.items.len(),
+            "most listings have reviews: {rated}"
+        );
+        let stars = store
+            .stars(onhand_store::ReviewSubject::Provider(provider.id))
+            .await
+            .unwrap();
+        assert!(stars.count() > 0, "the printed provider has reviews");
+        let stats = store
+            .response_stats(
+                provider.id,
+                jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 100),
+            )
+            .await
+            .unwrap();
+        assert!(
+            stats.answered > 0 && stats.sessions_completed > 0,
+            "{stats:?}"
+        );
+        store
+            .verify_ledger()
+            .await
+            .unwrap()
+            .expect("the demo's ledger replays clean");
         assert!(seed(&store).await.is_err(), "seeding twice is refused");
     }
 }

@@ -455,10 +455,11 @@ pub async fn listing(
         l.published.as_ref().unwrap_or(&l.working)
     };
     let status_note = (!l.is_public || l.review_status != "approved").then(|| {
-        let state_text = match (l.is_public, l.paused) {
-            (true, _) => "The public sees the approved version.",
-            (false, true) => "It is paused and hidden from the public.",
-            (false, false) => "It is not public.",
+        let state_text = match (l.is_public, l.paused, &l.hidden_reason) {
+            (true, _, _) => "The public sees the approved version.".to_string(),
+            (false, _, Some(why)) => format!("The operator took it out of the catalog: {why}"),
+            (false, true, None) => "It is paused and hidden from the public.".to_string(),
+            (false, false, None) => "It is not public.".to_string(),
         };
         format!(
             "You are seeing the working copy ({}). {state_text}",
