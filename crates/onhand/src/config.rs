@@ -28,7 +28,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Runs the web app and JSON API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Applies database migrations and exits.
     Migrate,
     /// Seeds demo data into an empty database and exits.
@@ -76,6 +76,28 @@ pub struct ServeArgs {
     /// The smallest payout, in the currency's main unit [default: 10].
     #[arg(long, env = "ONHAND_PAYOUT_MINIMUM")]
     pub payout_minimum: Option<String>,
+    /// How people reach this installation, for links in emails [default: http://LISTEN].
+    #[arg(long, env = "ONHAND_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// SMTP server for email; without one, mail is written to DATA_DIR/outbox.
+    #[arg(long, env = "ONHAND_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP port [default: 587 for starttls, 465 for tls, 25 for none].
+    #[arg(long, env = "ONHAND_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+    /// starttls, tls or none [default: starttls].
+    #[arg(long, env = "ONHAND_SMTP_TLS")]
+    pub smtp_tls: Option<String>,
+    #[arg(long, env = "ONHAND_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    #[arg(long, env = "ONHAND_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// A PEM file with a certificate to trust for the SMTP server (a private CA).
+    #[arg(long, env = "ONHAND_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// The sender of every email [default: "Onhand <no-reply@HOST>"].
+    #[arg(long, env = "ONHAND_MAIL_FROM")]
+    pub mail_from: Option<String>,
 }
 
 /// What `onhand.toml` may say.
@@ -91,6 +113,14 @@ pub struct FileConfig {
     pub currency: Option<String>,
     pub commission_percent: Option<String>,
     pub payout_minimum: Option<String>,
+    pub public_url: Option<String>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub smtp_tls: Option<String>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    pub smtp_ca_file: Option<PathBuf>,
+    pub mail_from: Option<String>,
 }
 
 /// The resolved settings.
@@ -110,7 +140,7 @@ impl Settings {
         };
         let empty = ServeArgs::default();
         let serve = match &cli.command {
-            Command::Serve(args) => args,
+            Command::Serve(args) => args.as_ref(),
             _ => &empty,
         };
         let defaults = onhand_web::Config::default();
@@ -144,13 +174,33 @@ impl Settings {
         let data_dir = cli
             .data_dir
             .clone()
-            .or(file.data_dir)
+            .or(file.data_dir.clone())
             .unwrap_or_else(|| PathBuf::from("onhand-data"));
+        let listen = serve.listen.or(file.listen).unwrap_or(defaults.listen);
+        let public_url = serve
+            .public_url
+            .clone()
+            .or(file.public_url.clone())
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = public_url.trim_end_matches('/').to_string();
+        let parsed = url::Url::parse(&public_url)
+            .map_err(|e| anyhow::anyhow!("public URL {public_url:?}: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            bail!("public URL {public_url:?} must be an http or https address");
+        }
+        let mail = mail_config(
+            serve,
+            &file,
+            &data_dir,
+            parsed.host_str().unwrap_or("localhost"),
+        )?;
         Ok(Settings {
             data_dir: data_dir.clone(),
             demo: serve.demo || file.demo.unwrap_or(false),
             web: onhand_web::Config {
-                listen: serve.listen.or(file.listen).unwrap_or(defaults.listen),
+                listen,
+                public_url,
+                mail,
                 secure_cookies: serve
                     .secure_cookies
                     .or(file.secure_cookies)
@@ -169,6 +219,62 @@ impl Settings {
             },
         })
     }
+}
+
+/// Where mail goes: the SMTP server if one is named, else the outbox in the data folder.
+fn mail_config(
+    serve: &ServeArgs,
+    file: &FileConfig,
+    data_dir: &Path,
+    host: &str,
+) -> anyhow::Result<onhand_web::mail::MailConfig> {
+    use onhand_web::mail::{MailConfig, SmtpConfig, SmtpTls};
+    let pick = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone());
+    let from = pick(&serve.mail_from, &file.mail_from)
+        .unwrap_or_else(|| format!("Onhand <no-reply@{host}>"));
+    if onhand_web::mail::check_sender(&from).is_err() {
+        bail!("mail from {from:?} is not an address like \"Onhand <help@example.com>\"");
+    }
+    let smtp = match pick(&serve.smtp_host, &file.smtp_host) {
+        None => None,
+        Some(host) => {
+            let tls_raw =
+                pick(&serve.smtp_tls, &file.smtp_tls).unwrap_or_else(|| "starttls".into());
+            let Some(tls) = SmtpTls::parse(&tls_raw) else {
+                bail!("smtp tls {tls_raw:?} is not one of starttls, tls, none");
+            };
+            let port = serve.smtp_port.or(file.smtp_port).unwrap_or(match tls {
+                SmtpTls::StartTls => 587,
+                SmtpTls::Tls => 465,
+                SmtpTls::None => 25,
+            });
+            let ca_pem = match serve.smtp_ca_file.clone().or(file.smtp_ca_file.clone()) {
+                Some(path) => Some(
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading the SMTP CA file {}", path.display()))?,
+                ),
+                None => None,
+            };
+            let username = pick(&serve.smtp_username, &file.smtp_username);
+            let password = pick(&serve.smtp_password, &file.smtp_password);
+            if username.is_some() != password.is_some() {
+                bail!("give both the SMTP username and password, or neither");
+            }
+            Some(SmtpConfig {
+                host,
+                port,
+                tls,
+                username,
+                password,
+                ca_pem,
+            })
+        }
+    };
+    Ok(MailConfig {
+        smtp,
+        outbox: data_dir.join("outbox"),
+        from,
+    })
 }
 
 /// "20" or "12.5" percent as basis points, 0..=100 %.

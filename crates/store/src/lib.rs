@@ -7,6 +7,7 @@
 
 mod accounts;
 mod bookings;
+mod jobs;
 mod listings;
 pub mod model;
 mod money;
@@ -15,6 +16,7 @@ mod providers;
 mod reputation;
 
 pub use bookings::{BookError, default_weekly};
+pub use jobs::backoff;
 pub use model::*;
 pub use money::Settle;
 
@@ -178,6 +180,9 @@ impl Store {
             "blocks",
             "reports",
             "moderation_log",
+            // Notifications are written by the job runner after the request that
+            // enqueued their job, so they are counted through `jobs`.
+            "jobs",
         ] {
             let n: i64 = sqlx::query_scalar(dynamic(format!("SELECT COUNT(*) FROM {table}")))
                 .fetch_one(&self.pool)

@@ -515,3 +515,46 @@ pub struct ModerationEntry {
     pub reason: String,
     pub at: Timestamp,
 }
+
+/// A unit of background work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    /// JSON the job's handler reads.
+    pub payload: String,
+    pub dedupe_key: Option<String>,
+    /// pending, running, done, failed or cancelled.
+    pub state: String,
+    pub run_at: Timestamp,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JobCounts {
+    pub pending: i64,
+    pub running: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+}
+
+/// Something that happened, for one person: shown under the bell, maybe emailed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: i64,
+    pub account_id: i64,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    /// Where to look (a path on this site).
+    pub link: String,
+    pub job_id: Option<i64>,
+    pub created_at: Timestamp,
+    pub read_at: Option<Timestamp>,
+    pub emailed_at: Option<Timestamp>,
+}

@@ -971,3 +971,123 @@ async fn reviews_ratings_reports_and_suspension_keep_their_rules() {
         );
     }
 }
+
+#[tokio::test]
+async fn jobs_run_at_least_once_retry_with_backoff_and_keep_their_failures() {
+    use jiff::SignedDuration;
+    for b in backends().await {
+        let s = &b.store;
+        let t = t0();
+        let lease = SignedDuration::from_mins(5);
+        // Not due yet: nothing to claim. Due: claimed once, leased.
+        let later = s
+            .enqueue(
+                "notify",
+                "{}",
+                Some("reminder:1:24h"),
+                t + SignedDuration::from_hours(1),
+                3,
+                t,
+            )
+            .await
+            .unwrap();
+        let again = s
+            .enqueue("notify", "{}", Some("reminder:1:24h"), t, 3, t)
+            .await
+            .unwrap();
+        assert_eq!(
+            again.id, later.id,
+            "{}: the same dedupe key schedules once",
+            b.name
+        );
+        assert!(s.claim_job(lease, t).await.unwrap().is_none());
+        let now = t + SignedDuration::from_hours(1);
+        let j = s.claim_job(lease, now).await.unwrap().unwrap();
+        assert_eq!(
+            (j.id, j.state.as_str(), j.attempts),
+            (later.id, "running", 1)
+        );
+        assert!(s.claim_job(lease, now).await.unwrap().is_none(), "leased");
+        // Its runner died: after the lease another takes it.
+        let j = s
+            .claim_job(lease, now + lease + SignedDuration::from_secs(1))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(j.attempts, 2);
+        // Fails: back in line after the backoff; out of attempts: kept as failed.
+        let failed = s
+            .fail_job(j.id, "SMTP: connection refused", now)
+            .await
+            .unwrap();
+        assert_eq!(failed.state, "pending");
+        assert_eq!(failed.run_at, now + onhand_store::backoff(2));
+        let j = s
+            .claim_job(lease, now + SignedDuration::from_hours(1))
+            .await
+            .unwrap()
+            .unwrap();
+        let failed = s.fail_job(j.id, "SMTP: still refused", now).await.unwrap();
+        assert_eq!(
+            (failed.state.as_str(), failed.last_error.as_deref()),
+            ("failed", Some("SMTP: still refused"))
+        );
+        assert_eq!(s.job_counts().await.unwrap().failed, 1);
+        let retried = s.retry_job(j.id, now).await.unwrap();
+        assert_eq!((retried.state.as_str(), retried.attempts), ("pending", 0));
+        let j = s.claim_job(lease, now).await.unwrap().unwrap();
+        s.finish_job(j.id, now).await.unwrap();
+        assert_eq!(s.job(j.id).await.unwrap().state, "done");
+
+        // Cancelling by key prefix frees the key.
+        s.enqueue(
+            "notify",
+            "{}",
+            Some("reminder:2:15m"),
+            now + SignedDuration::from_hours(5),
+            3,
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.cancel_jobs("reminder:2:", now).await.unwrap(), 1);
+        assert_eq!(s.cancel_jobs("reminder:2:", now).await.unwrap(), 0);
+        let fresh = s
+            .enqueue("notify", "{}", Some("reminder:2:15m"), now, 3, now)
+            .await
+            .unwrap();
+        assert_eq!(fresh.state, "pending");
+
+        // A notification is written once per job and person.
+        let a = account(s, "ana@example.com").await;
+        let (n, first) = s
+            .notify(
+                a,
+                "booking",
+                "Booked",
+                "",
+                "/bookings/1",
+                Some(fresh.id),
+                now,
+            )
+            .await
+            .unwrap();
+        let (m, second) = s
+            .notify(
+                a,
+                "booking",
+                "Booked",
+                "",
+                "/bookings/1",
+                Some(fresh.id),
+                now,
+            )
+            .await
+            .unwrap();
+        assert!(first && !second);
+        assert_eq!(n.id, m.id);
+        assert_eq!(s.unread_count(a).await.unwrap(), 1);
+        assert_eq!(s.mark_read(a, None, now).await.unwrap(), 1);
+        assert_eq!(s.unread_count(a).await.unwrap(), 0);
+    }
+}

@@ -425,6 +425,13 @@ pub async fn decide_provider(
     state
         .search
         .touch(crate::search::Touch::Provider(account_id));
+    crate::notify::emit(
+        state,
+        crate::notify::Event::ProviderDecided {
+            account: account_id,
+        },
+    )
+    .await;
     Ok(p)
 }
 
@@ -451,6 +458,7 @@ pub async fn decide_listing(
         "listing decided"
     );
     state.search.touch(crate::search::Touch::Listing(id));
+    crate::notify::emit(state, crate::notify::Event::ListingDecided { listing: id }).await;
     Ok(l)
 }
 
@@ -480,7 +488,7 @@ pub async fn suspend(
         cancelled = cancelled.len(),
         "account suspended"
     );
-    crate::reputation::after_cancellations(state, &cancelled);
+    crate::reputation::after_cancellations(state, &cancelled).await;
     state
         .search
         .touch(crate::search::Touch::Provider(account_id));

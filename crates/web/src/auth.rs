@@ -241,6 +241,8 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 pub struct Viewer {
     pub account: Option<Account>,
     pub csrf: String,
+    /// Unread notifications, for the bell.
+    pub unread: i64,
     session_hash: Option<[u8; 32]>,
 }
 
@@ -297,6 +299,7 @@ impl FromRequestParts<AppState> for Viewer {
             .unwrap_or_default();
         let anonymous = Viewer {
             account: None,
+            unread: 0,
             csrf: anonymous_csrf,
             session_hash: None,
         };
@@ -330,7 +333,13 @@ impl FromRequestParts<AppState> for Viewer {
                 .await
                 .map_err(Failure::from)?;
         }
+        let unread = state
+            .store
+            .unread_count(session.account.id)
+            .await
+            .map_err(Failure::from)?;
         Ok(Viewer {
+            unread,
             account: Some(session.account),
             csrf: session.csrf_token,
             session_hash: Some(hash),

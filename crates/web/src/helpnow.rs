@@ -262,6 +262,11 @@ impl HelpNow {
         missed
     }
 
+    /// Sends an event to every open socket of `account_id` (a notification, say).
+    pub fn push(&self, account_id: i64, event: serde_json::Value) {
+        self.lock().send(account_id, event);
+    }
+
     /// Providers with someone in line, for the ticker to check who is in a session.
     pub fn providers_with_lines(&self) -> Vec<i64> {
         self.lock()

@@ -11,7 +11,9 @@ pub mod error;
 pub mod gateway;
 pub mod helpnow;
 mod live;
+pub mod mail;
 pub mod money;
+pub mod notify;
 pub mod pages;
 mod reputation;
 mod schedule;
@@ -97,6 +99,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     local_addr: SocketAddr,
+    /// The background work (ticker, search, jobs); stopped when serving ends.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -111,13 +115,19 @@ impl Application {
                 true,
             ),
         };
+        let mailer =
+            std::sync::Arc::new(mail::Mailer::new(&config.mail).map_err(std::io::Error::other)?);
         let state = AppState::new(config, store, search::Search::new(index));
-        tokio::spawn(live::ticker(state.clone()));
-        tokio::spawn(search::keep_in_step(state.clone(), rebuild));
+        let tasks = vec![
+            tokio::spawn(live::ticker(state.clone())),
+            tokio::spawn(notify::run(state.clone(), mailer)),
+            tokio::spawn(search::keep_in_step(state.clone(), rebuild)),
+        ];
         Ok(Application {
             listener,
             router: router(state),
             local_addr,
+            tasks,
         })
     }
 
@@ -129,17 +139,22 @@ impl Application {
         self.local_addr.port()
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and stops the
+    /// background work. A job cut off mid-run is taken again when its lease passes.
     pub async fn serve(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        for task in &self.tasks {
+            task.abort();
+        }
+        served
     }
 }

@@ -134,6 +134,15 @@ pub async fn ticker(state: AppState) {
             {
                 tracing::warn!(error = ?e, "could not record a missed ring");
             }
+            crate::notify::emit(
+                &state,
+                crate::notify::Event::HelpNowMissed {
+                    provider: missed.provider_id,
+                    buyer: missed.buyer_id,
+                    listing: missed.listing_id,
+                },
+            )
+            .await;
         }
     }
 }

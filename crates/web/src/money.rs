@@ -324,6 +324,17 @@ pub async fn send_payout(
                 amount_minor = p.amount_minor,
                 "payout settled"
             );
+            if settled.state == "paid" {
+                crate::notify::emit(
+                    state,
+                    crate::notify::Event::PayoutSent {
+                        provider: settled.provider_id,
+                        amount_minor: settled.amount_minor,
+                        currency: settled.currency.clone(),
+                    },
+                )
+                .await;
+            }
             settled
         }
         Err(e) => {
@@ -382,6 +393,11 @@ pub async fn request_refund(
         amount_minor = amount,
         "refund requested"
     );
+    crate::notify::emit(
+        state,
+        crate::notify::Event::RefundRequested { refund: r.id },
+    )
+    .await;
     Ok(r)
 }
 
@@ -418,7 +434,10 @@ pub async fn answer_refund(
         )
         .await
     {
-        Ok(r) => Ok(r),
+        Ok(r) => {
+            crate::notify::emit(state, crate::notify::Event::RefundDecided { refund: r.id }).await;
+            Ok(r)
+        }
         Err(StoreError::NotFound) => Err(Failure::not_found("refund request")),
         Err(e) => Err(e.into()),
     }
@@ -451,7 +470,10 @@ pub async fn decide_dispute(
         )
         .await
     {
-        Ok(r) => Ok(r),
+        Ok(r) => {
+            crate::notify::emit(state, crate::notify::Event::RefundDecided { refund: r.id }).await;
+            Ok(r)
+        }
         Err(StoreError::NotFound) => Err(Failure::not_found("refund request")),
         Err(e) => Err(e.into()),
     }

@@ -80,6 +80,7 @@ pub async fn review(
             e => e.into(),
         })?;
     tracing::info!(review_id = r.id, booking_id, stars, "review written");
+    crate::notify::emit(state, crate::notify::Event::NewReview { review: r.id }).await;
     state.search.touch(Touch::Listing(b.listing_id));
     Ok(r)
 }
@@ -338,7 +339,7 @@ pub async fn moderate(
         cancelled = cancelled.len(),
         "report decided"
     );
-    after_cancellations(state, &cancelled);
+    after_cancellations(state, &cancelled).await;
     if let Some(account) = suspended {
         state.search.touch(Touch::Provider(account));
     }
@@ -389,10 +390,11 @@ pub async fn restore(
     Ok(())
 }
 
-/// Bookings a suspension cancelled free their listings' slots.
-pub fn after_cancellations(state: &AppState, cancelled: &[Booking]) {
+/// Bookings a suspension cancelled free their listings' slots, and both sides hear.
+pub async fn after_cancellations(state: &AppState, cancelled: &[Booking]) {
     for b in cancelled {
         state.search.touch(Touch::Listing(b.listing_id));
+        crate::notify::cancelled(state, b).await;
     }
 }
 

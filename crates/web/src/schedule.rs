@@ -278,6 +278,7 @@ pub async fn book(
             state
                 .search
                 .touch(crate::search::Touch::Provider(l.provider_id));
+            crate::notify::booked(state, &b).await;
             Ok(b)
         }
         Err(BookError::SlotGone) => Err(gone()),
@@ -417,6 +418,7 @@ pub async fn cancel(
     state
         .search
         .touch(crate::search::Touch::Provider(b.provider_id));
+    crate::notify::cancelled(state, &done).await;
     Ok(done)
 }
 
@@ -445,7 +447,10 @@ pub async fn reschedule(
     let group_size = l.published.as_ref().unwrap_or(&l.working).group_size as u32;
     let new = new_booking_at(&b, group_size, start);
     match state.store.reschedule(id, &new, now()).await {
-        Ok(moved) => Ok(moved),
+        Ok(moved) => {
+            crate::notify::moved(state, id, &moved).await;
+            Ok(moved)
+        }
         Err(BookError::SlotGone) => Err(gone()),
         Err(BookError::Store(e)) => Err(e.into()),
     }
@@ -532,7 +537,7 @@ pub async fn answer_proposal(
         ));
     };
     if !accept {
-        return Ok(state
+        let done = state
             .store
             .transition_booking(
                 id,
@@ -543,7 +548,9 @@ pub async fn answer_proposal(
                 Settle::Void,
                 now(),
             )
-            .await?);
+            .await?;
+        crate::notify::cancelled(state, &done).await;
+        return Ok(done);
     }
     let l = state.store.listing(b.listing_id).await?;
     let group_size = l.published.as_ref().unwrap_or(&l.working).group_size as u32;
@@ -552,7 +559,10 @@ pub async fn answer_proposal(
         .reschedule(id, &new_booking_at(&b, group_size, start), now())
         .await
     {
-        Ok(moved) => Ok(moved),
+        Ok(moved) => {
+            crate::notify::moved(state, id, &moved).await;
+            Ok(moved)
+        }
         Err(BookError::SlotGone) => {
             state.store.propose_start(id, None, now()).await?;
             Err(gone())
@@ -735,6 +745,7 @@ pub async fn accept_help_now(
                 tracing::warn!(error = ?e, "could not record an answered ring");
             }
             tracing::info!(booking_id = b.id, request_id, "help-now request accepted");
+            crate::notify::booked(state, &b).await;
             Ok(b)
         }
         Err(BookError::SlotGone) => {

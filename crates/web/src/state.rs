@@ -31,6 +31,11 @@ pub struct Config {
     pub payout_minimum_minor: i64,
     /// Where the search index lives; `None` keeps it in memory (tests).
     pub search_dir: Option<std::path::PathBuf>,
+    /// How people reach this installation, for links in emails and calendar files
+    /// ("https://help.example.com", no trailing slash).
+    pub public_url: String,
+    /// Where email goes: an SMTP server, or the outbox folder.
+    pub mail: crate::mail::MailConfig,
 }
 
 impl Default for Config {
@@ -48,6 +53,8 @@ impl Default for Config {
             commission_bps: onhand_core::payments::DEFAULT_COMMISSION_BPS,
             payout_minimum_minor: onhand_core::payments::DEFAULT_PAYOUT_MINIMUM_MINOR,
             search_dir: None,
+            public_url: "http://127.0.0.1:8080".into(),
+            mail: crate::mail::MailConfig::default(),
         }
     }
 }
@@ -63,6 +70,8 @@ pub struct AppState {
     /// Names this process in idempotency claims, so claims a dead process left behind
     /// can be taken over.
     pub instance: Arc<str>,
+    /// Wakes the job runner when a job is added.
+    pub jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -80,6 +89,7 @@ impl AppState {
             gateway: Arc::new(crate::gateway::Sandbox::default()),
             search: Arc::new(search),
             instance: crate::auth::random_token().into(),
+            jobs_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }

@@ -20,6 +20,7 @@ pub struct Chrome {
 pub struct NavUser {
     pub name: String,
     pub is_operator: bool,
+    pub unread: i64,
 }
 
 impl Chrome {
@@ -28,6 +29,7 @@ impl Chrome {
             user: viewer.account.as_ref().map(|a| NavUser {
                 name: a.display_name.clone(),
                 is_operator: a.is_operator,
+                unread: viewer.unread,
             }),
             csrf: viewer.csrf.clone(),
             q: String::new(),

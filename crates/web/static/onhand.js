@@ -134,3 +134,38 @@
     });
   }
 })();
+// The bell: notifications arrive over the live channel; the count and a toast follow.
+(function () {
+  "use strict";
+  var bell = document.querySelector("[data-live-notifications]");
+  if (!bell) return;
+  var count = document.getElementById("bell-count");
+  var toast = document.getElementById("toast");
+  var hideTimer = null;
+  function connect(delay) {
+    setTimeout(function () {
+      var proto = location.protocol === "https:" ? "wss://" : "ws://";
+      var ws = new WebSocket(proto + location.host + "/ws");
+      ws.onmessage = function (m) {
+        var ev;
+        try { ev = JSON.parse(m.data); } catch (e) { return; }
+        if (ev.type !== "notification") return;
+        count.textContent = String(ev.unread);
+        count.hidden = ev.unread <= 0;
+        bell.setAttribute("aria-label", "Notifications, " + ev.unread + " unread");
+        if (toast) {
+          toast.textContent = "";
+          var a = document.createElement("a");
+          a.href = ev.link; a.textContent = ev.title;
+          toast.appendChild(a);
+          toast.hidden = false;
+          clearTimeout(hideTimer);
+          hideTimer = setTimeout(function () { toast.hidden = true; }, 8000);
+        }
+      };
+      // Come back after a drop, waiting longer each time (at most a minute).
+      ws.onclose = function () { connect(Math.min((delay || 1000) * 2, 60000)); };
+    }, delay || 0);
+  }
+  connect(0);
+})();

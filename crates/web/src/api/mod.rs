@@ -9,6 +9,7 @@ mod bookings;
 mod catalog;
 mod dto;
 pub mod money;
+mod notifications;
 mod provide;
 mod reputation;
 mod search;
@@ -147,6 +148,15 @@ pub fn router() -> Router<AppState> {
             post(reputation::restore_review),
         )
         .route("/admin/audit", get(reputation::audit))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read-all", post(notifications::read_all))
+        .route("/notifications/{id}/read", post(notifications::read))
+        .route(
+            "/me/email-preferences",
+            get(notifications::preferences).put(notifications::set_preferences),
+        )
+        .route("/admin/jobs", get(notifications::jobs))
+        .route("/admin/jobs/{id}/retry", post(notifications::retry))
         .route("/search", get(search::search))
         .route("/search/suggest", get(search::suggest))
         .route("/wallet", get(money::wallet))
@@ -192,6 +202,8 @@ pub fn router() -> Router<AppState> {
         reputation::vote, reputation::unvote, reputation::rate_buyer, reputation::blocks, reputation::block,
         reputation::unblock, reputation::create_report, reputation::reports, reputation::moderate,
         reputation::restore_listing, reputation::restore_review, reputation::audit,
+        notifications::list, notifications::read, notifications::read_all, notifications::preferences,
+        notifications::set_preferences, notifications::jobs, notifications::retry,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

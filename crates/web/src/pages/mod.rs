@@ -9,6 +9,9 @@ mod booking;
 mod browse;
 mod dashboard;
 mod money;
+mod notifications;
+
+pub use notifications::job_state;
 mod reputation;
 
 use crate::error::{Failure, PageError};
@@ -74,6 +77,19 @@ pub fn router() -> Router<AppState> {
             post(reputation::restore_review),
         )
         .route("/admin/audit", get(reputation::audit))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read", post(notifications::read_all))
+        .route("/notifications/{id}", get(notifications::open))
+        .route(
+            "/settings/notifications",
+            get(notifications::settings).post(notifications::save_settings),
+        )
+        .route(
+            "/unsubscribe/{token}",
+            get(notifications::unsubscribe_form).post(notifications::unsubscribe),
+        )
+        .route("/admin/jobs", get(notifications::jobs))
+        .route("/admin/jobs/{id}/retry", post(notifications::retry_job))
         .route("/bookings", get(booking::my_bookings))
         .route("/bookings/{id}", get(booking::booking))
         .route("/bookings/{id}/calendar.ics", get(booking::calendar_file))

@@ -44,6 +44,7 @@ async fn start(dir: std::sync::Arc<tempfile::TempDir>, tweak: impl FnOnce(&mut C
         listen: "127.0.0.1:0".parse().unwrap(),
         ..Config::default()
     };
+    config.mail.outbox = dir.path().join("outbox");
     tweak(&mut config);
     let app = Application::build(config, store.clone())
         .await
@@ -66,10 +67,29 @@ async fn start(dir: std::sync::Arc<tempfile::TempDir>, tweak: impl FnOnce(&mut C
     }
 }
 
+/// What it takes to start an app again on the same data after the first one is gone.
+pub struct Restart(std::sync::Arc<tempfile::TempDir>);
+
+impl Restart {
+    pub async fn start(self) -> TestApp {
+        start(self.0, |_| {}).await
+    }
+}
+
 impl TestApp {
+    /// Keeps the data folder so the app can be dropped (stopped) and started again.
+    pub fn restart_later(&self) -> Restart {
+        Restart(self._dir.clone())
+    }
+
     /// Another app process on the same database, as after a restart.
     pub async fn restart(&self) -> TestApp {
         start(self._dir.clone(), |_| {}).await
+    }
+
+    /// The data folder (the database, the mail outbox).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -7,6 +7,7 @@ mod common;
 mod helpnow;
 mod malformed;
 mod money;
+mod notifications;
 mod pages;
 mod reputation;
 mod search;

@@ -339,6 +339,18 @@ async fn malformed_requests_get_a_4xx_and_write_nothing() {
         case("GET", "/api/v1/listings/999999/reviews", None, JSON, ""),
         case("GET", "/api/v1/providers/999999/reputation", None, JSON, ""),
         case("GET", "/api/v1/organizations/nope/reviews", None, JSON, ""),
+        // Notifications.
+        case("POST", "/api/v1/notifications/999999/read", buyer, JSON, "{}"),
+        case("POST", "/api/v1/notifications/x/read", buyer, JSON, "{}"),
+        case("GET", "/api/v1/notifications?per_page=0", buyer, JSON, ""),
+        case("PUT", "/api/v1/me/email-preferences", buyer, JSON, r#"[{"kind": "all", "email": false}]"#),
+        case("PUT", "/api/v1/me/email-preferences", buyer, JSON, r#"{"kind": "booking"}"#),
+        case("PUT", "/api/v1/me/email-preferences", buyer, JSON, r#"[{"kind": "booking", "email": "no"}]"#),
+        case("GET", "/api/v1/admin/jobs?state=stuck", op, JSON, ""),
+        case("GET", "/api/v1/admin/jobs", buyer, JSON, ""),
+        case("POST", "/api/v1/admin/jobs/999999/retry", op, JSON, "{}"),
+        case("POST", "/unsubscribe/nope?kind=booking", None, FORM, ""),
+        case("POST", "/unsubscribe/nope?kind=nothing", None, FORM, ""),
     ];
     assert!(cases.len() >= 30);
 
