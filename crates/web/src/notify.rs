@@ -450,8 +450,7 @@ async fn compose(state: &AppState, event: &Event) -> Result<Vec<Message>, StoreE
                 title: format!("Booked: {} with {}", b.title, b.provider_name),
                 lines: vec![
                     format!("Your session is on {}.", local(b.start, &bz)),
-                    "The calendar file is attached; you can cancel or move it from the booking page."
-                        .into(),
+                    "Add it to your calendar, cancel or move it from the booking page.".into(),
                 ],
                 link: link.clone(),
                 ics: Some(booking_ics(state, &b, &bz)),
