@@ -640,3 +640,77 @@ async fn the_bell_counts_unread_and_the_pages_read_and_set_preferences() {
     .await;
     assert_eq!(res.status(), 422);
 }
+
+#[tokio::test]
+async fn a_payout_sent_is_announced_to_the_provider() {
+    use onhand_core::booking::{BookingEvent, BookingState};
+    let app = spawn_app().await;
+    let (gus, gus_id, listing, _) = setup(&app).await;
+    let bea = app.quick_user("bea@example.com").await;
+    let bea_id = app.get_json("/api/v1/me", Some(&bea)).await.1["id"]
+        .as_i64()
+        .unwrap();
+    // A session a week ago, settled: its earnings are out of the guarantee window.
+    let start = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 7);
+    let b = app
+        .store
+        .book_now(
+            &onhand_store::NewBooking {
+                listing_id: listing,
+                provider_id: gus_id,
+                buyer_id: bea_id,
+                start,
+                seats: 1,
+                session_minutes: 30,
+                group_size: 1,
+                title: "Guitar emergencies",
+                price_model: "fixed",
+                price_minor: 2500,
+                minimum_minutes: None,
+                currency: "USD",
+                cancellation_policy: "moderate",
+                hold_minor: 2500,
+                commission_bps: 2000,
+            },
+            start,
+        )
+        .await
+        .unwrap();
+    app.store
+        .transition_booking(
+            b.id,
+            BookingState::Confirmed,
+            BookingEvent::Start,
+            None,
+            None,
+            onhand_store::Settle::Started,
+            start,
+        )
+        .await
+        .unwrap();
+    let end = start + jiff::SignedDuration::from_mins(30);
+    app.store
+        .transition_booking(
+            b.id,
+            BookingState::InProgress,
+            BookingEvent::Complete,
+            None,
+            None,
+            onhand_store::Settle::Post { amount_minor: 2500 },
+            end,
+        )
+        .await
+        .unwrap();
+    let (status, body) = app
+        .post_json("/api/v1/payouts", Some(&gus), json!({"amount_minor": 2000}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let n = wait_for(&app, &gus, "Payout sent: $20.00").await;
+    assert_eq!(n["link"], "/earnings");
+    assert!(
+        !titles(&app, &bea)
+            .await
+            .iter()
+            .any(|t| t.contains("Payout"))
+    );
+}
