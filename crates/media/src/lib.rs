@@ -4,11 +4,13 @@
 //!   datagrams, offers and events out).
 //! - `presence`: connected time per participant and the overlap billing uses.
 //! - `driver`: the thin part that owns the UDP socket and the clock.
+//! - `signal`: the versioned signaling protocol and its parser (fuzzed in `fuzz/`).
 //!
 //! Architecture invariant: only `driver` does IO or reads the clock.
 
 pub mod driver;
 pub mod presence;
 pub mod sfu;
+pub mod signal;
 
 pub use sfu::{AnswerError, Attendance, JoinError, Limits, Output, PeerId, Role, RoomId, Sfu};
