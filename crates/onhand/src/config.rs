@@ -98,6 +98,12 @@ pub struct ServeArgs {
     /// The sender of every email [default: "Onhand <no-reply@HOST>"].
     #[arg(long, env = "ONHAND_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// UDP address of the media server [default: the listen address, port + 1].
+    #[arg(long, env = "ONHAND_MEDIA_LISTEN")]
+    pub media_listen: Option<SocketAddr>,
+    /// The address browsers reach the media server at, when it differs (behind NAT).
+    #[arg(long, env = "ONHAND_MEDIA_PUBLIC_ADDRESS")]
+    pub media_public_address: Option<SocketAddr>,
 }
 
 /// What `onhand.toml` may say.
@@ -121,6 +127,8 @@ pub struct FileConfig {
     pub smtp_password: Option<String>,
     pub smtp_ca_file: Option<PathBuf>,
     pub mail_from: Option<String>,
+    pub media_listen: Option<SocketAddr>,
+    pub media_public_address: Option<SocketAddr>,
 }
 
 /// The resolved settings.
@@ -194,6 +202,15 @@ impl Settings {
             &data_dir,
             parsed.host_str().unwrap_or("localhost"),
         )?;
+        let media_listen = serve.media_listen.or(file.media_listen).unwrap_or_else(|| {
+            let port = if listen.port() == 0 {
+                0
+            } else {
+                listen.port().wrapping_add(1)
+            };
+            SocketAddr::new(listen.ip(), port)
+        });
+        let media_public = serve.media_public_address.or(file.media_public_address);
         Ok(Settings {
             data_dir: data_dir.clone(),
             demo: serve.demo || file.demo.unwrap_or(false),
@@ -201,6 +218,8 @@ impl Settings {
                 listen,
                 public_url,
                 mail,
+                media_listen,
+                media_public,
                 secure_cookies: serve
                     .secure_cookies
                     .or(file.secure_cookies)

@@ -116,7 +116,7 @@ impl Store {
         password_hash: &str,
         keep: Option<&[u8]>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ?")
             .bind(password_hash)
             .bind(account_id)

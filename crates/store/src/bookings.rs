@@ -171,7 +171,7 @@ impl Store {
                 spans: o.spans.clone(),
             })
             .collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
             "INSERT INTO availability (provider_id, weekly, overrides, buffer_before_min, buffer_after_min, notice_min, horizon_days, step_min, updated_at_ms) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO UPDATE SET weekly = excluded.weekly, \

@@ -14,6 +14,7 @@ mod money;
 mod orgs;
 mod providers;
 mod reputation;
+mod rooms;
 
 pub use bookings::{BookError, default_weekly};
 pub use jobs::backoff;

@@ -141,7 +141,7 @@ impl Store {
         currency: Currency,
         now: Timestamp,
     ) -> Result<Listing> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO listings (provider_id, organization_id, review_status, created_at_ms) VALUES (?, ?, 'draft', ?) RETURNING id",
         )
@@ -170,7 +170,7 @@ impl Store {
         currency: Currency,
         now: Timestamp,
     ) -> Result<Listing> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let (working, published): (i64, Option<i64>) = sqlx::query_as(
             "SELECT working_version_id, published_version_id FROM listings WHERE id = ?",
         )

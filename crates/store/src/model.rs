@@ -558,3 +558,13 @@ pub struct Notification {
     pub read_at: Option<Timestamp>,
     pub emailed_at: Option<Timestamp>,
 }
+
+/// A line of a session room's chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomMessage {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub text: String,
+    pub at: Timestamp,
+}

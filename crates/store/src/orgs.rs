@@ -27,7 +27,7 @@ impl Store {
         org: &onhand_core::org::Organization,
         now: Timestamp,
     ) -> Result<Organization> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO organizations (slug, name, description, owner_id, created_at_ms) VALUES (?, ?, ?, ?, ?) RETURNING id",
         )

@@ -45,7 +45,7 @@ impl Store {
             Some(l) => (Some(l.number.as_str()), Some(l.authority.as_str())),
             None => (None, None),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let existing: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT status, licence_number, licence_authority FROM providers WHERE account_id = ?",
         )

@@ -448,7 +448,7 @@ impl Store {
         reason: &str,
         now: Timestamp,
     ) -> Result<Report> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if !target_exists(&mut tx, target, target_id).await? {
             return Err(StoreError::NotFound);
         }
@@ -624,7 +624,7 @@ impl Store {
                 ));
             }
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(dynamic(format!(
             "UPDATE {table} SET hidden_at_ms = NULL, hidden_reason = NULL WHERE id = ? AND hidden_at_ms IS NOT NULL"
         )))
@@ -681,7 +681,7 @@ impl Store {
     }
 
     pub async fn unsuspend(&self, account_id: i64, operator_id: i64, now: Timestamp) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE accounts SET suspended_at_ms = NULL, suspended_reason = NULL WHERE id = ? AND suspended_at_ms IS NOT NULL",
         )

@@ -16,6 +16,7 @@ pub mod money;
 pub mod notify;
 pub mod pages;
 mod reputation;
+mod room;
 mod schedule;
 pub mod search;
 mod state;
@@ -117,7 +118,14 @@ impl Application {
         };
         let mailer =
             std::sync::Arc::new(mail::Mailer::new(&config.mail).map_err(std::io::Error::other)?);
-        let state = AppState::new(config, store, search::Search::new(index));
+        let media = onhand_media::driver::MediaServer::start(
+            config.media_listen,
+            config.media_public,
+            config.media_limits,
+        )
+        .await
+        .map_err(std::io::Error::other)?;
+        let state = AppState::new(config, store, search::Search::new(index), media);
         let tasks = vec![
             tokio::spawn(live::ticker(state.clone())),
             tokio::spawn(notify::run(state.clone(), mailer)),

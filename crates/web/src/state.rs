@@ -36,6 +36,11 @@ pub struct Config {
     pub public_url: String,
     /// Where email goes: an SMTP server, or the outbox folder.
     pub mail: crate::mail::MailConfig,
+    /// The media server's UDP address (port 0 picks one), and the address browsers are
+    /// told to reach it at when that differs (behind NAT).
+    pub media_listen: std::net::SocketAddr,
+    pub media_public: Option<std::net::SocketAddr>,
+    pub media_limits: onhand_media::Limits,
 }
 
 impl Default for Config {
@@ -55,6 +60,9 @@ impl Default for Config {
             search_dir: None,
             public_url: "http://127.0.0.1:8080".into(),
             mail: crate::mail::MailConfig::default(),
+            media_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8081)),
+            media_public: None,
+            media_limits: onhand_media::Limits::default(),
         }
     }
 }
@@ -72,10 +80,18 @@ pub struct AppState {
     pub instance: Arc<str>,
     /// Wakes the job runner when a job is added.
     pub jobs_wake: Arc<tokio::sync::Notify>,
+    /// The media server, and who is in which session room.
+    pub media: onhand_media::driver::MediaServer,
+    pub rooms: Arc<crate::room::Rooms>,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store, search: crate::search::Search) -> AppState {
+    pub fn new(
+        config: Config,
+        store: Store,
+        search: crate::search::Search,
+        media: onhand_media::driver::MediaServer,
+    ) -> AppState {
         let throttle = Throttle::new(
             config.signin_failures_per_account,
             config.signin_failures_per_ip,
@@ -90,6 +106,8 @@ impl AppState {
             search: Arc::new(search),
             instance: crate::auth::random_token().into(),
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
+            media,
+            rooms: Arc::new(crate::room::Rooms::default()),
         }
     }
 }

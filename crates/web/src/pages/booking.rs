@@ -287,6 +287,8 @@ pub struct BookingPage {
     can_complete: bool,
     can_report: bool,
     rep: super::reputation::BookingReputation,
+    /// The video room is open now.
+    room_open: bool,
 }
 
 pub(super) async fn booking_page(
@@ -369,6 +371,9 @@ pub(super) async fn booking_page(
         can_report: b.state.holds_time() && Timestamp::now() >= b.start + schedule::NO_SHOW_AFTER,
         errors: FormErrors(errors.clone()),
         rep: super::reputation::booking_panel(state, account, &b, party).await?,
+        room_open: matches!(b.state, BookingState::Confirmed | BookingState::InProgress)
+            && Timestamp::now() >= b.start - crate::room::OPENS_BEFORE
+            && Timestamp::now() <= b.end + crate::room::CLOSES_AFTER,
         b,
     };
     Ok(super::render_form(&page, &errors))
@@ -838,4 +843,66 @@ pub async fn session_step(
     };
     schedule::progress(&state, account, id, step).await?;
     Ok(Redirect::to(&format!("/bookings/{id}?notice={notice}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "room.html")]
+pub struct RoomPage {
+    chrome: Chrome,
+    b: Booking,
+    is_provider: bool,
+    other: String,
+    when: String,
+    price: String,
+    per_minute: bool,
+    rate_minor: i64,
+    currency_symbol: &'static str,
+    currency_exponent: u32,
+    health: bool,
+    ice_servers: String,
+}
+
+/// The session room: device preview, then video, chat, timer and (per minute) the meter.
+pub async fn room_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let account = viewer.require()?;
+    let id = booking_id(&id)?;
+    let (b, party) = crate::room::access(&state, account, id).await?;
+    let zone = match party {
+        Party::Buyer => account.time_zone.clone(),
+        Party::Provider => state.store.provider(b.provider_id).await?.time_zone,
+    };
+    let tz = TimeZone::get(&zone).unwrap_or(TimeZone::UTC);
+    let currency = Currency::parse(&b.currency).unwrap_or_else(|_| Currency::usd());
+    let price = PriceModel::parse(
+        &b.price_model,
+        Some(b.price_minor),
+        b.minimum_minutes.and_then(|m| u32::try_from(m).ok()),
+    )
+    .unwrap_or(PriceModel::Free);
+    let l = state.store.listing(b.listing_id).await?;
+    let category = l.published.as_ref().unwrap_or(&l.working).category.clone();
+    Ok(render(&RoomPage {
+        chrome: Chrome::new(&viewer),
+        is_provider: party == Party::Provider,
+        other: match party {
+            Party::Buyer => b.provider_name.clone(),
+            Party::Provider => b.buyer_name.clone(),
+        },
+        when: when(b.start, &tz),
+        price: price.describe(currency),
+        per_minute: matches!(price, PriceModel::PerMinute { .. }),
+        rate_minor: match price {
+            PriceModel::PerMinute { rate_minor, .. } => rate_minor,
+            _ => 0,
+        },
+        currency_symbol: currency.symbol,
+        currency_exponent: currency.exponent,
+        health: category == onhand_core::payments::COMMISSION_FREE_CATEGORY,
+        ice_servers: "[]".into(),
+        b,
+    }))
 }

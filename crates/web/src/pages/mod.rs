@@ -89,6 +89,8 @@ pub fn router() -> Router<AppState> {
             get(notifications::unsubscribe_form).post(notifications::unsubscribe),
         )
         .route("/admin/jobs", get(notifications::jobs))
+        .route("/bookings/{id}/room", get(booking::room_page))
+        .route("/bookings/{id}/room/ws", get(crate::room::socket))
         .route("/admin/jobs/{id}/retry", post(notifications::retry_job))
         .route("/bookings", get(booking::my_bookings))
         .route("/bookings/{id}", get(booking::booking))
@@ -157,6 +159,15 @@ pub fn router() -> Router<AppState> {
                 asset(
                     "text/javascript; charset=utf-8",
                     include_str!("../../static/onhand.js"),
+                )
+            }),
+        )
+        .route(
+            "/static/room.js",
+            get(|| async {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../../static/room.js"),
                 )
             }),
         )

@@ -27,6 +27,11 @@ fn find_binary(name: &str) -> Option<PathBuf> {
 
 /// Starts chromedriver and a headless Chromium, or says loudly why it cannot.
 async fn browser() -> Option<(Driver, Client)> {
+    browser_with(&[]).await
+}
+
+/// A browser with extra Chromium flags (a fake camera and microphone, say).
+async fn browser_with(extra: &[&str]) -> Option<(Driver, Client)> {
     let (Some(driver), Some(chromium)) = (find_binary("chromedriver"), find_binary("chromium"))
     else {
         let msg = "SKIPPED browser test: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)";
@@ -59,6 +64,13 @@ async fn browser() -> Option<(Driver, Client)> {
             ]
         }
     });
+    let mut caps = caps;
+    for flag in extra {
+        caps["goog:chromeOptions"]["args"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!(flag));
+    }
     let caps: serde_json::Map<String, serde_json::Value> = caps.as_object().unwrap().clone();
     for _ in 0..50 {
         if let Ok(client) = ClientBuilder::native()
@@ -618,4 +630,129 @@ async fn a_buyer_reviews_a_session_and_the_listing_rating_moves() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("reviews.png"), png).unwrap();
     c.close().await.unwrap();
+}
+
+/// The value of an attribute of the first element matching `css`.
+async fn attr(c: &Client, css: &str, name: &str) -> String {
+    find(c, css)
+        .await
+        .attr(name)
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Waits until `check` holds for the attribute, or fails saying what it was.
+async fn wait_attr(c: &Client, css: &str, name: &str, check: impl Fn(&str) -> bool, what: &str) {
+    let mut last = String::new();
+    for _ in 0..300 {
+        last = attr(c, css, name).await;
+        if check(&last) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{what}: {css} [{name}] stayed {last:?}; the page shows:\n{}",
+        body_text(c).await
+    );
+}
+
+#[tokio::test]
+async fn two_browsers_meet_on_video_chat_and_pay_for_connected_minutes() {
+    let media = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+    ];
+    let Some((_d1, provider)) = browser_with(&media).await else {
+        return;
+    };
+    let Some((_d2, buyer)) = browser_with(&media).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let op = app.operator("op@example.com").await;
+    let (gus, _) = app.provider("gus@example.com", "Gus", &op).await;
+    let mut body = listing();
+    body["title"] = serde_json::json!("Guitar help by the minute");
+    body["price_model"] = serde_json::json!("per_minute");
+    body["price_minor"] = serde_json::json!(100);
+    body["minimum_minutes"] = serde_json::json!(1);
+    body["submit"] = serde_json::json!(true);
+    let (status, created) = app.post_json("/api/v1/listings", Some(&gus), body).await;
+    assert_eq!(status, 201, "{created}");
+    let listing_id = created["id"].as_i64().unwrap();
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/admin/listings/{listing_id}/approve"),
+            Some(&op),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let bea = app.user("bea@example.com", "Bea").await;
+    let id = crate::money::session_now(&app, &gus, &bea, listing_id).await;
+
+    sign_in(&provider, &app, "gus@example.com").await;
+    sign_in(&buyer, &app, "bea@example.com").await;
+    for c in [&provider, &buyer] {
+        c.goto(&app.url(&format!("/bookings/{id}"))).await.unwrap();
+        click(c, "#enter-room").await;
+        wait_text(c, "Join the session").await;
+        click(c, "#join").await;
+    }
+    // Both decode the other's video.
+    for (c, who) in [(&provider, "provider"), (&buyer, "buyer")] {
+        wait_attr(
+            c,
+            "#room",
+            "data-frames-decoded",
+            |v| v.parse::<u64>().unwrap_or(0) > 10,
+            &format!("the {who} decodes video"),
+        )
+        .await;
+    }
+    // A chat message crosses.
+    fill(&buyer, "#chat-text", "Hello Gus, can you hear me?").await;
+    click(&buyer, "#chat-form button[type=submit]").await;
+    wait_text(&provider, "Bea: Hello Gus, can you hear me?").await;
+    // The meter moves, on both sides.
+    for c in [&provider, &buyer] {
+        wait_attr(
+            c,
+            "#room-meter",
+            "data-cost-minor",
+            |v| v.parse::<i64>().unwrap_or(0) >= 100,
+            "the cost meter moves",
+        )
+        .await;
+    }
+    let png = provider.screenshot().await.unwrap();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("room.png"), png).unwrap();
+    let (_, during) = app
+        .get_json(&format!("/api/v1/bookings/{id}"), Some(&bea))
+        .await;
+    assert_eq!(
+        during["state"], "in_progress",
+        "both connected: the session began"
+    );
+
+    // The provider ends it: connected minutes are charged (one begun minute, $1.00).
+    click(&provider, "#end").await;
+    provider.accept_alert().await.unwrap();
+    wait_text(&buyer, "The session has ended").await;
+    let (_, done) = app
+        .get_json(&format!("/api/v1/bookings/{id}"), Some(&bea))
+        .await;
+    assert_eq!(done["state"], "completed", "{done}");
+    assert_eq!(done["charged_minor"], 100, "{done}");
+    let (_, transcript) = app
+        .get_json(&format!("/api/v1/bookings/{id}/receipt"), Some(&bea))
+        .await;
+    assert_eq!(transcript["held_minor"], 0, "{transcript}");
+    app.assert_ledger_sound().await;
+    provider.close().await.unwrap();
+    buyer.close().await.unwrap();
 }

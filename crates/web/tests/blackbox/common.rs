@@ -45,6 +45,7 @@ async fn start(dir: std::sync::Arc<tempfile::TempDir>, tweak: impl FnOnce(&mut C
         ..Config::default()
     };
     config.mail.outbox = dir.path().join("outbox");
+    config.media_listen = "127.0.0.1:0".parse().unwrap();
     tweak(&mut config);
     let app = Application::build(config, store.clone())
         .await

@@ -10,4 +10,5 @@ mod money;
 mod notifications;
 mod pages;
 mod reputation;
+mod room;
 mod search;

@@ -1,0 +1,137 @@
+//! The session room's door: only the booking's buyer and provider, only from 10 minutes
+//! before the start, only while the booking holds; and the signaling protocol's errors.
+
+use crate::common::*;
+use crate::money::setup;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Opens the room socket as `token`, or returns the HTTP status it was refused with.
+async fn open(
+    app: &TestApp,
+    booking: i64,
+    token: Option<&str>,
+) -> Result<crate::helpnow::Socket, u16> {
+    let url = format!(
+        "{}/bookings/{booking}/room/ws",
+        app.base.replace("http://", "ws://")
+    );
+    let mut req = url.into_client_request().unwrap();
+    if let Some(t) = token {
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+async fn next(ws: &mut crate::helpnow::Socket) -> Value {
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+            .await
+            .expect("a message")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(t) = msg {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_the_bookings_people_get_in_and_only_when_it_is_time() {
+    let app = spawn_app().await;
+    let (gus, _, listing, _) = setup(&app).await;
+    let bea = app.quick_user("bea@example.com").await;
+    let stranger = app.quick_user("eve@example.com").await;
+    let now_booking = crate::money::session_now(&app, &gus, &bea, listing).await;
+
+    assert_eq!(
+        open(&app, now_booking, None).await.err(),
+        Some(303),
+        "sent to sign in"
+    );
+    assert_eq!(
+        open(&app, now_booking, Some(&stranger)).await.err(),
+        Some(404)
+    );
+    assert!(open(&app, now_booking, Some(&bea)).await.is_ok());
+    assert!(open(&app, now_booking, Some(&gus)).await.is_ok());
+
+    // Too early: a booking days ahead.
+    let (_, slots) = app
+        .get_json(&format!("/api/v1/listings/{listing}/slots"), None)
+        .await;
+    let later = slots["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start"].as_str().unwrap().to_string())
+        .find(|s| {
+            s.parse::<jiff::Timestamp>().unwrap()
+                > jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2)
+        })
+        .unwrap();
+    let (status, b) = app
+        .post_json(
+            "/api/v1/bookings",
+            Some(&bea),
+            json!({"listing_id": listing, "start": later}),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    let early = b["id"].as_i64().unwrap();
+    assert_eq!(open(&app, early, Some(&bea)).await.err(), Some(403));
+
+    // Cancelled: closed.
+    app.post_json(
+        &format!("/api/v1/bookings/{now_booking}/cancel"),
+        Some(&gus),
+        json!({"reason": "Something came up."}),
+    )
+    .await;
+    assert_eq!(open(&app, now_booking, Some(&bea)).await.err(), Some(409));
+}
+
+#[tokio::test]
+async fn the_protocol_names_what_is_wrong_and_keeps_the_socket() {
+    let app = spawn_app().await;
+    let (gus, _, listing, _) = setup(&app).await;
+    let bea = app.quick_user("bea@example.com").await;
+    let id = crate::money::session_now(&app, &gus, &bea, listing).await;
+    let mut ws = open(&app, id, Some(&bea)).await.unwrap();
+    // Anything but a join first is refused, and the socket closes.
+    ws.send(Message::Text(r#"{"v":1,"type":"chat","text":"hi"}"#.into()))
+        .await
+        .unwrap();
+    let e = next(&mut ws).await;
+    assert_eq!(e["type"], "error");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("first message must be a join")
+    );
+
+    let mut ws = open(&app, id, Some(&bea)).await.unwrap();
+    ws.send(Message::Text(r#"{"v":9,"type":"join","sdp":"v=0"}"#.into()))
+        .await
+        .unwrap();
+    let e = next(&mut ws).await;
+    assert!(e["message"].as_str().unwrap().contains("version 9"), "{e}");
+
+    let mut ws = open(&app, id, Some(&bea)).await.unwrap();
+    ws.send(Message::Text(
+        r#"{"v":1,"type":"join","sdp":"v=0\r\nbroken"}"#.into(),
+    ))
+    .await
+    .unwrap();
+    let e = next(&mut ws).await;
+    assert_eq!(e["type"], "error");
+    assert!(e["message"].as_str().unwrap().contains("offer"), "{e}");
+}
