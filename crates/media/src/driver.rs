@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Instant;
 use str0m::net::Protocol;
-use tokio::net::UdpSocket;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 
 /// What a participant's signaling connection hears from the media server.
@@ -90,13 +91,20 @@ impl MediaServer {
             return Err(StartError::Unspecified(advertised));
         }
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(
-            socket,
-            advertised,
-            Sfu::new(limits, vec![advertised]),
-            rx,
-        ));
-        tracing::info!(%local, %advertised, "media server listening (UDP)");
+        // ICE-TCP on the same port, for networks that block UDP.
+        let (tcp_tx, tcp_rx) = mpsc::unbounded_channel();
+        let mut sfu = Sfu::new(limits, vec![advertised]);
+        match TcpListener::bind(local).await {
+            Ok(listener) => {
+                sfu = sfu.with_tcp();
+                tokio::spawn(accept(listener, tcp_tx));
+                tracing::info!(%local, %advertised, "media server listening (UDP and ICE-TCP)");
+            }
+            Err(e) => {
+                tracing::warn!(%local, error = %e, "media server listening on UDP only: no ICE-TCP");
+            }
+        }
+        tokio::spawn(run(socket, advertised, sfu, rx, tcp_rx));
         Ok(MediaServer {
             tx,
             local,
@@ -162,17 +170,91 @@ impl MediaServer {
     }
 }
 
+/// What the ICE-TCP connections tell the main loop.
+enum Tcp {
+    Opened(SocketAddr, mpsc::UnboundedSender<Vec<u8>>),
+    Frame(SocketAddr, Vec<u8>),
+    Closed(SocketAddr),
+}
+
+/// ICE-TCP connections open at once; more are refused.
+const TCP_CONNECTIONS_MAX: usize = 4096;
+
+async fn accept(listener: TcpListener, events: mpsc::UnboundedSender<Tcp>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!(error = %e, "ICE-TCP accept failed");
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(connection(stream, peer, events.clone()));
+    }
+}
+
+/// One ICE-TCP connection: RFC 4571 frames (a 16-bit big-endian length, then the
+/// datagram) in both directions.
+async fn connection(stream: TcpStream, peer: SocketAddr, events: mpsc::UnboundedSender<Tcp>) {
+    let (mut reader, mut writer) = stream.into_split();
+    let (tx, mut outgoing) = mpsc::unbounded_channel::<Vec<u8>>();
+    if events.send(Tcp::Opened(peer, tx)).is_err() {
+        return;
+    }
+    let write = tokio::spawn(async move {
+        while let Some(frame) = outgoing.recv().await {
+            if writer.write_all(&frame).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut len = [0u8; 2];
+    loop {
+        if reader.read_exact(&mut len).await.is_err() {
+            break;
+        }
+        let n = u16::from_be_bytes(len) as usize;
+        let mut buf = vec![0u8; n];
+        if reader.read_exact(&mut buf).await.is_err() {
+            break;
+        }
+        if events.send(Tcp::Frame(peer, buf)).is_err() {
+            break;
+        }
+    }
+    write.abort();
+    let _ = events.send(Tcp::Closed(peer));
+}
+
 async fn run(
     socket: UdpSocket,
     advertised: SocketAddr,
     mut sfu: Sfu,
     mut rx: mpsc::UnboundedReceiver<Command>,
+    mut tcp_rx: mpsc::UnboundedReceiver<Tcp>,
 ) {
     let mut peers: HashMap<PeerId, mpsc::UnboundedSender<PeerEvent>> = HashMap::new();
+    let mut tcp: HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>> = HashMap::new();
     let mut buf = vec![0u8; 2048];
     loop {
         while let Some(o) = sfu.poll() {
             match o {
+                Output::Transmit {
+                    proto: Protocol::Tcp,
+                    destination,
+                    data,
+                    ..
+                } => {
+                    if let Some(conn) = tcp.get(&destination) {
+                        let mut frame = Vec::with_capacity(data.len() + 2);
+                        frame.extend_from_slice(&(data.len() as u16).to_be_bytes());
+                        frame.extend_from_slice(&data);
+                        if conn.send(frame).is_err() {
+                            tcp.remove(&destination);
+                        }
+                    }
+                }
                 Output::Transmit {
                     destination, data, ..
                 } => {
@@ -232,6 +314,19 @@ async fn run(
                     }
                 }
             }
+            Some(event) = tcp_rx.recv() => match event {
+                Tcp::Opened(peer, conn) => {
+                    if tcp.len() < TCP_CONNECTIONS_MAX {
+                        tcp.insert(peer, conn);
+                    }
+                }
+                Tcp::Frame(peer, data) => {
+                    sfu.receive(Protocol::Tcp, peer, advertised, &data, Instant::now());
+                }
+                Tcp::Closed(peer) => {
+                    tcp.remove(&peer);
+                }
+            },
             _ = tokio::time::sleep_until(deadline.into()) => {}
         }
         sfu.tick(Instant::now());

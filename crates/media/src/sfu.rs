@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use str0m::bwe::Bitrate;
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
-use str0m::net::{Protocol, Receive};
+use str0m::net::{Protocol, Receive, TcpType};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc};
 
 /// A room is a booking.
@@ -169,6 +169,8 @@ pub struct Sfu {
     limits: Limits,
     /// The addresses the server tells browsers to reach it at (one per socket).
     candidates: Vec<SocketAddr>,
+    /// Whether the same addresses also take ICE-TCP (RFC 4571 framing, passive).
+    tcp: bool,
     rooms: HashMap<RoomId, Room>,
     peers: Vec<Peer>,
     next_peer: u64,
@@ -183,11 +185,19 @@ impl Sfu {
         Sfu {
             limits,
             candidates,
+            tcp: false,
             rooms: HashMap::new(),
             peers: Vec::new(),
             next_peer: 1,
             out: VecDeque::new(),
         }
+    }
+
+    /// Also offers each address as a passive ICE-TCP candidate, for networks that block
+    /// UDP; the driver must listen on TCP there.
+    pub fn with_tcp(mut self) -> Sfu {
+        self.tcp = true;
+        self
     }
 
     pub fn limits(&self) -> Limits {
@@ -228,6 +238,15 @@ impl Sfu {
             let c =
                 Candidate::host(*addr, "udp").map_err(|e| JoinError::BadOffer(e.to_string()))?;
             rtc.add_local_candidate(c);
+            if self.tcp {
+                let c = Candidate::builder()
+                    .tcp()
+                    .host(*addr)
+                    .tcptype(TcpType::Passive)
+                    .build()
+                    .map_err(|e| JoinError::BadOffer(e.to_string()))?;
+                rtc.add_local_candidate(c);
+            }
         }
         let answer = rtc
             .sdp_api()

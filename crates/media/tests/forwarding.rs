@@ -6,12 +6,13 @@ use onhand_media::driver::{MediaServer, PeerEvent};
 use onhand_media::presence::billable;
 use onhand_media::{Limits, PeerId, Role};
 use std::collections::HashMap;
-use std::net::{SocketAddr, UdpSocket};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, MediaKind, MediaTime, Mid};
-use str0m::net::{Protocol, Receive};
+use str0m::net::{Protocol, Receive, TcpType};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::sync::mpsc;
 
@@ -22,6 +23,8 @@ struct Peer {
     rtc: Rtc,
     socket: UdpSocket,
     local: SocketAddr,
+    /// ICE-TCP instead of UDP: the stream, its address, and bytes read so far.
+    tcp: Option<(TcpStream, SocketAddr, Vec<u8>)>,
     audio: Mid,
     video: Mid,
     id: PeerId,
@@ -36,11 +39,38 @@ struct Peer {
 
 impl Peer {
     async fn join(server: &MediaServer, room: i64, account: i64, role: Role, name: &str) -> Peer {
+        Peer::join_over(server, room, account, role, name, false).await
+    }
+
+    async fn join_over(
+        server: &MediaServer,
+        room: i64,
+        account: i64,
+        role: Role,
+        name: &str,
+        over_tcp: bool,
+    ) -> Peer {
         let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
         socket.set_nonblocking(true).unwrap();
         let local = socket.local_addr().unwrap();
         let mut rtc = Rtc::builder().build(Instant::now());
-        rtc.add_local_candidate(Candidate::host(local, "udp").unwrap());
+        let tcp = if over_tcp {
+            let stream = TcpStream::connect(server.advertised_addr()).unwrap();
+            stream.set_nonblocking(true).unwrap();
+            stream.set_nodelay(true).unwrap();
+            let addr = stream.local_addr().unwrap();
+            let c = Candidate::builder()
+                .tcp()
+                .host(addr)
+                .tcptype(TcpType::Active)
+                .build()
+                .unwrap();
+            rtc.add_local_candidate(c);
+            Some((stream, addr, Vec::new()))
+        } else {
+            rtc.add_local_candidate(Candidate::host(local, "udp").unwrap());
+            None
+        };
         let mut change = rtc.sdp_api();
         let audio = change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
         let video = change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
@@ -57,6 +87,7 @@ impl Peer {
             rtc,
             socket,
             local,
+            tcp,
             audio,
             video,
             id: joined.peer,
@@ -85,6 +116,32 @@ impl Peer {
                     .await
                     .unwrap_or_else(|e| panic!("{}: answer refused: {e}", self.name));
             }
+        }
+        let mut frames = Vec::new();
+        if let Some((stream, addr, pending)) = &mut self.tcp {
+            let mut chunk = [0u8; 8192];
+            while let Ok(n) = stream.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                pending.extend_from_slice(&chunk[..n]);
+            }
+            while pending.len() >= 2 {
+                let n = u16::from_be_bytes([pending[0], pending[1]]) as usize;
+                if pending.len() < 2 + n {
+                    break;
+                }
+                frames.push((pending[2..2 + n].to_vec(), *addr));
+                pending.drain(..2 + n);
+            }
+        }
+        for (frame, addr) in frames {
+            let input = Input::Receive(
+                Instant::now(),
+                Receive::new(Protocol::Tcp, server.advertised_addr(), addr, &frame).unwrap(),
+            );
+            self.rtc.handle_input(input).unwrap();
+            self.drain();
         }
         let mut buf = [0u8; 2048];
         while let Ok((n, source)) = self.socket.recv_from(&mut buf) {
@@ -145,9 +202,16 @@ impl Peer {
         loop {
             match self.rtc.poll_output().unwrap() {
                 Output::Timeout(_) => break,
-                Output::Transmit(t) => {
-                    let _ = self.socket.send_to(&t.contents, t.destination);
-                }
+                Output::Transmit(t) => match (&mut self.tcp, t.proto) {
+                    (Some((stream, _, _)), Protocol::Tcp) => {
+                        let mut frame = (t.contents.len() as u16).to_be_bytes().to_vec();
+                        frame.extend_from_slice(&t.contents);
+                        let _ = write_fully(stream, &frame);
+                    }
+                    _ => {
+                        let _ = self.socket.send_to(&t.contents, t.destination);
+                    }
+                },
                 Output::Event(e) => match e {
                     Event::Connected => self.connected = true,
                     Event::MediaAdded(m) => {
@@ -166,6 +230,20 @@ impl Peer {
     fn got(&self, kind: MediaKind) -> usize {
         self.received.get(&kind).copied().unwrap_or(0)
     }
+}
+
+/// Writes all of `data` to a non-blocking stream, waiting out `WouldBlock`.
+fn write_fully(stream: &mut TcpStream, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        match stream.write(data) {
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 async fn run_for(server: &MediaServer, peers: &mut [Peer], how_long: Duration) {
@@ -302,4 +380,29 @@ async fn rooms_refuse_participants_beyond_their_limit_and_garbage_offers() {
         other_room,
         Err(onhand_media::JoinError::TooManyRooms(1))
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_on_ice_tcp_exchanges_media_with_a_peer_on_udp() {
+    let server = server().await;
+    let mut peers = vec![
+        Peer::join_over(&server, 9, 1, Role::Provider, "udp provider", false).await,
+        Peer::join_over(&server, 9, 2, Role::Buyer, "tcp buyer", true).await,
+    ];
+    run_for(&server, &mut peers, Duration::from_secs(3)).await;
+    for p in &peers {
+        assert!(p.connected, "{} connected", p.name);
+        assert!(
+            p.got(MediaKind::Video) > 15,
+            "{} got {:?}",
+            p.name,
+            p.received
+        );
+        assert!(
+            p.got(MediaKind::Audio) > 30,
+            "{} got {:?}",
+            p.name,
+            p.received
+        );
+    }
 }

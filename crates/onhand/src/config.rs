@@ -104,6 +104,13 @@ pub struct ServeArgs {
     /// The address browsers reach the media server at, when it differs (behind NAT).
     #[arg(long, env = "ONHAND_MEDIA_PUBLIC_ADDRESS")]
     pub media_public_address: Option<SocketAddr>,
+    /// A TURN server URL for browsers behind strict firewalls (repeat for several),
+    /// e.g. turn:turn.example.com:3478?transport=udp.
+    #[arg(long = "turn-url", env = "ONHAND_TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Vec<String>,
+    /// The TURN server's REST shared secret (coturn `static-auth-secret`).
+    #[arg(long, env = "ONHAND_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
 }
 
 /// What `onhand.toml` may say.
@@ -129,6 +136,9 @@ pub struct FileConfig {
     pub mail_from: Option<String>,
     pub media_listen: Option<SocketAddr>,
     pub media_public_address: Option<SocketAddr>,
+    #[serde(default)]
+    pub turn_urls: Vec<String>,
+    pub turn_secret: Option<String>,
 }
 
 /// The resolved settings.
@@ -211,6 +221,21 @@ impl Settings {
             SocketAddr::new(listen.ip(), port)
         });
         let media_public = serve.media_public_address.or(file.media_public_address);
+        let turn_urls = if serve.turn_urls.is_empty() {
+            file.turn_urls.clone()
+        } else {
+            serve.turn_urls.clone()
+        };
+        let turn_secret = serve.turn_secret.clone().or(file.turn_secret.clone());
+        if let Some(bad) = turn_urls
+            .iter()
+            .find(|u| !(u.starts_with("turn:") || u.starts_with("turns:")))
+        {
+            bail!("TURN URL {bad:?} must start with turn: or turns:");
+        }
+        if turn_urls.is_empty() != turn_secret.is_none() {
+            bail!("give both a TURN URL and the TURN secret, or neither");
+        }
         Ok(Settings {
             data_dir: data_dir.clone(),
             demo: serve.demo || file.demo.unwrap_or(false),
@@ -220,6 +245,8 @@ impl Settings {
                 mail,
                 media_listen,
                 media_public,
+                turn_urls,
+                turn_secret,
                 secure_cookies: serve
                     .secure_cookies
                     .or(file.secure_cookies)

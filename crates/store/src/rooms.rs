@@ -75,4 +75,54 @@ impl Store {
         .await?;
         Ok(rows.iter().map(booking).collect())
     }
+
+    /// Records that `account_id` connected to the slot's room (the first time counts).
+    pub async fn mark_present(
+        &self,
+        listing_id: i64,
+        start: Timestamp,
+        account_id: i64,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO room_presence (listing_id, start_ms, account_id, first_connected_ms) \
+             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(listing_id)
+        .bind(ms(start))
+        .bind(account_id)
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Everyone who ever connected to the slot's room.
+    pub async fn present_in_room(&self, listing_id: i64, start: Timestamp) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT account_id FROM room_presence WHERE listing_id = ? AND start_ms = ? ORDER BY account_id",
+        )
+        .bind(listing_id)
+        .bind(ms(start))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Confirmed bookings that started at least `after` ago and ended less than a week
+    /// ago: nobody began them, so the no-show rules decide.
+    pub async fn unbegun_bookings(
+        &self,
+        after: jiff::SignedDuration,
+        now: Timestamp,
+    ) -> Result<Vec<Booking>> {
+        let rows = sqlx::query(dynamic(format!(
+            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.state = 'confirmed' AND b.start_ms <= ? \
+             AND b.end_ms >= ? ORDER BY b.start_ms LIMIT 500"
+        )))
+        .bind(ms(now - after))
+        .bind(ms(now - jiff::SignedDuration::from_hours(7 * 24)))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(booking).collect())
+    }
 }

@@ -94,12 +94,17 @@ pub async fn ticker(state: AppState) {
     let mut tick = tokio::time::interval(TICK);
     let mut last_purge = std::time::Instant::now();
     let mut last_money = std::time::Instant::now();
+    let mut last_judged = std::time::Instant::now();
     loop {
         tick.tick().await;
         if last_purge.elapsed() >= PURGE_EVERY {
             last_purge = std::time::Instant::now();
             purge_sessions(&state).await;
             settle_stale_money(&state).await;
+        }
+        if last_judged.elapsed() >= state.config.no_show_every {
+            last_judged = std::time::Instant::now();
+            judge_no_shows(&state).await;
         }
         if last_money.elapsed() >= MONEY_EVERY {
             last_money = std::time::Instant::now();
@@ -152,6 +157,25 @@ const MONEY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// A booking nobody started, cancelled or reported this long after its end gives the
 /// buyer their money back.
 pub const STALE_HOLD_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+
+/// Sessions nobody began 10 minutes after their start are judged by who joined the room.
+async fn judge_no_shows(state: &AppState) {
+    let now = jiff::Timestamp::now();
+    match state
+        .store
+        .unbegun_bookings(crate::schedule::NO_SHOW_AFTER, now)
+        .await
+    {
+        Ok(bookings) => {
+            for b in bookings {
+                if let Err(e) = crate::schedule::judge_no_show(state, &b).await {
+                    tracing::warn!(booking_id = b.id, error = ?e, "no-show not judged");
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = ?e, "could not read unbegun sessions"),
+    }
+}
 
 /// Expires holds of bookings that were left alone, and forgets old idempotency keys.
 async fn settle_stale_money(state: &AppState) {

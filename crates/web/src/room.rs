@@ -332,6 +332,9 @@ async fn run(state: AppState, account: Account, b: Booking, party: Party, mut ws
                 }
                 Some(onhand_media::driver::PeerEvent::Connected) => {
                     state.rooms.set_connected(room, account.id, true);
+                    if let Err(e) = state.store.mark_present(b.listing_id, b.start, account.id, now()).await {
+                        tracing::warn!(error = ?e, "room presence not recorded");
+                    }
                     state.rooms.broadcast(room, &ServerMessage::Joined { participants: state.rooms.participants(room) });
                     if state.rooms.both_connected(room) {
                         begin(&state, &b).await;
@@ -567,4 +570,49 @@ async fn settle(state: &AppState, b: &Booking, connected: Duration) -> Result<()
         "session ended"
     );
     Ok(())
+}
+
+/// How long TURN credentials handed to a browser stay valid.
+pub const TURN_TTL: Duration = Duration::from_secs(600);
+
+/// The ICE servers a room page uses: none (the media server is reachable directly), or
+/// the configured TURN server with short-lived credentials in coturn's REST scheme
+/// (username `expiry:account`, password base64(HMAC-SHA1(secret, username))).
+pub fn ice_servers(state: &AppState, account_id: i64, now: Timestamp) -> serde_json::Value {
+    let (Some(secret), false) = (&state.config.turn_secret, state.config.turn_urls.is_empty())
+    else {
+        return serde_json::json!([]);
+    };
+    let (username, credential) = turn_credentials(
+        secret,
+        account_id,
+        now + SignedDuration::try_from(TURN_TTL).unwrap_or_default(),
+    );
+    serde_json::json!([{"urls": state.config.turn_urls, "username": username, "credential": credential}])
+}
+
+pub fn turn_credentials(secret: &str, account_id: i64, expires: Timestamp) -> (String, String) {
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    let username = format!("{}:{account_id}", expires.as_second());
+    let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(username.as_bytes());
+    let credential = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    (username, credential)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn turn_credentials_follow_coturns_rest_scheme() {
+        // Computed independently: printf '1800000600:42' | openssl dgst -sha1 -hmac secret -binary | base64
+        let (u, c) = super::turn_credentials(
+            "secret",
+            42,
+            jiff::Timestamp::from_second(1_800_000_600).unwrap(),
+        );
+        assert_eq!(u, "1800000600:42");
+        assert_eq!(c, "bO26ZLEGPu77GoT4zl13KvKGTY8=");
+    }
 }

@@ -916,3 +916,51 @@ pub async fn set_listing_hours(
     }
     listing_hours(state, account, listing_id).await
 }
+
+/// A session nobody began by 10 minutes after its start: if the provider never joined
+/// its room, a provider no-show (the hold is released in full); if only the buyer never
+/// did, a buyer no-show (the policy's fee). The room's presence record decides.
+pub async fn judge_no_show(state: &AppState, b: &Booking) -> Result<Option<Booking>, Failure> {
+    let present = state.store.present_in_room(b.listing_id, b.start).await?;
+    let absent = if !present.contains(&b.provider_id) {
+        Party::Provider
+    } else if !present.contains(&b.buyer_id) {
+        Party::Buyer
+    } else {
+        // Both came, at different times; the session stays for them to settle.
+        return Ok(None);
+    };
+    let event = BookingEvent::NoShow(absent);
+    let fee = match absent {
+        Party::Buyer => {
+            let (policy, price) = terms_of(b);
+            fee_minor(b, policy.late_fee_minor(price))
+        }
+        Party::Provider => 0,
+    };
+    let reason = match absent {
+        Party::Provider => "the provider did not join the session within 10 minutes of its start",
+        Party::Buyer => "the buyer did not join the session within 10 minutes of its start",
+    };
+    let t = now();
+    let done = state
+        .store
+        .transition_booking(
+            b.id,
+            b.state,
+            event,
+            Some(reason),
+            (absent == Party::Buyer).then_some(fee),
+            settle_for(b, event, fee, t),
+            t,
+        )
+        .await?;
+    tracing::info!(
+        booking_id = b.id,
+        absent = absent.as_str(),
+        fee_minor = fee,
+        "no-show by the room's record"
+    );
+    crate::notify::cancelled(state, &done).await;
+    Ok(Some(done))
+}

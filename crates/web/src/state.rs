@@ -41,6 +41,12 @@ pub struct Config {
     pub media_listen: std::net::SocketAddr,
     pub media_public: Option<std::net::SocketAddr>,
     pub media_limits: onhand_media::Limits,
+    /// An external TURN server (coturn) for participants behind strict firewalls: its
+    /// URLs and the shared secret of its REST API (`use-auth-secret`).
+    pub turn_urls: Vec<String>,
+    pub turn_secret: Option<String>,
+    /// How often sessions nobody began are checked for no-shows.
+    pub no_show_every: std::time::Duration,
 }
 
 impl Default for Config {
@@ -63,6 +69,9 @@ impl Default for Config {
             media_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8081)),
             media_public: None,
             media_limits: onhand_media::Limits::default(),
+            turn_urls: Vec::new(),
+            turn_secret: None,
+            no_show_every: std::time::Duration::from_secs(30),
         }
     }
 }

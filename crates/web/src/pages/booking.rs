@@ -902,7 +902,7 @@ pub async fn room_page(
         currency_symbol: currency.symbol,
         currency_exponent: currency.exponent,
         health: category == onhand_core::payments::COMMISSION_FREE_CATEGORY,
-        ice_servers: "[]".into(),
+        ice_servers: crate::room::ice_servers(&state, account.id, Timestamp::now()).to_string(),
         b,
     }))
 }

@@ -135,3 +135,79 @@ async fn the_protocol_names_what_is_wrong_and_keeps_the_socket() {
     assert_eq!(e["type"], "error");
     assert!(e["message"].as_str().unwrap().contains("offer"), "{e}");
 }
+
+/// A session that started `minutes_ago` and nobody began.
+async fn unbegun(app: &TestApp, listing: i64, provider: i64, buyer: i64, minutes_ago: i64) -> i64 {
+    let start = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(minutes_ago);
+    app.store
+        .book_now(
+            &onhand_store::NewBooking {
+                listing_id: listing,
+                provider_id: provider,
+                buyer_id: buyer,
+                start,
+                seats: 1,
+                session_minutes: 30,
+                group_size: 1,
+                title: "Guitar emergencies",
+                price_model: "fixed",
+                price_minor: 2500,
+                minimum_minutes: None,
+                currency: "USD",
+                cancellation_policy: "moderate",
+                hold_minor: 2500,
+                commission_bps: 2000,
+            },
+            start,
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn sessions_nobody_began_are_no_shows_of_whoever_never_joined_the_room() {
+    let app = spawn_app_with(|c| c.no_show_every = std::time::Duration::from_millis(100)).await;
+    let (gus, gus_id, listing, _) = setup(&app).await;
+    let bea = app.quick_user("bea@example.com").await;
+    let bea_id = app.get_json("/api/v1/me", Some(&bea)).await.1["id"]
+        .as_i64()
+        .unwrap();
+    let before = crate::money::available(&app, &bea).await;
+
+    // Nobody came: the provider is the no-show, the buyer gets everything back.
+    let nobody = unbegun(&app, listing, gus_id, bea_id, 15).await;
+    // Only the provider came: the buyer is the no-show and pays the moderate policy's fee.
+    let provider_only = unbegun(&app, listing, gus_id, bea_id, 50).await;
+    let b = app.store.booking(provider_only).await.unwrap();
+    app.store
+        .mark_present(b.listing_id, b.start, gus_id, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let mut states = (Value::Null, Value::Null);
+    for _ in 0..100 {
+        let a = app
+            .get_json(&format!("/api/v1/bookings/{nobody}"), Some(&bea))
+            .await
+            .1;
+        let c = app
+            .get_json(&format!("/api/v1/bookings/{provider_only}"), Some(&gus))
+            .await
+            .1;
+        states = (a["state"].clone(), c["state"].clone());
+        if states.0 != "confirmed" && states.1 != "confirmed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(states, (json!("no_show_provider"), json!("no_show_buyer")));
+    let fee = app
+        .get_json(&format!("/api/v1/bookings/{provider_only}"), Some(&bea))
+        .await
+        .1["cancel_fee_minor"]
+        .as_i64()
+        .unwrap();
+    assert!(fee > 0);
+    assert_eq!(crate::money::available(&app, &bea).await, before - fee);
+    app.assert_ledger_sound().await;
+}
