@@ -530,3 +530,36 @@ pub async fn delete_hours(
         schedule::set_listing_hours(&state, &caller.0, id, None).await?,
     ))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct TranscriptLineBody {
+    pub from: String,
+    pub text: String,
+    pub at: String,
+}
+
+/// The session room's chat, kept for the booking's buyer and provider (never for Health).
+#[utoipa::path(get, path = "/api/v1/bookings/{id}/transcript", tag = "schedule", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = [TranscriptLineBody]), (status = 404, body = ErrorBody)))]
+pub async fn transcript(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+) -> Result<Json<Vec<TranscriptLineBody>>, ApiError> {
+    let (b, _) = schedule::own_booking(&state, &caller.0, id).await?;
+    let lines = state
+        .store
+        .room_messages(b.listing_id, b.start, None)
+        .await
+        .map_err(crate::error::Failure::from)?;
+    Ok(Json(
+        lines
+            .into_iter()
+            .map(|m| TranscriptLineBody {
+                from: m.name,
+                text: m.text,
+                at: m.at.to_string(),
+            })
+            .collect(),
+    ))
+}

@@ -126,6 +126,7 @@ pub fn router() -> Router<AppState> {
                 .patch(reputation::edit_review),
         )
         .route("/bookings/{id}/buyer-rating", post(reputation::rate_buyer))
+        .route("/bookings/{id}/transcript", get(bookings::transcript))
         .route("/reviews/{id}/reply", post(reputation::reply))
         .route(
             "/reviews/{id}/helpful",
@@ -204,6 +205,7 @@ pub fn router() -> Router<AppState> {
         reputation::restore_listing, reputation::restore_review, reputation::audit,
         notifications::list, notifications::read, notifications::read_all, notifications::preferences,
         notifications::set_preferences, notifications::jobs, notifications::retry,
+        bookings::transcript,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

@@ -289,6 +289,14 @@ pub struct BookingPage {
     rep: super::reputation::BookingReputation,
     /// The video room is open now.
     room_open: bool,
+    /// The session room's chat, as kept.
+    transcript: Vec<TranscriptLine>,
+}
+
+pub struct TranscriptLine {
+    pub name: String,
+    pub text: String,
+    pub at: String,
 }
 
 pub(super) async fn booking_page(
@@ -371,6 +379,21 @@ pub(super) async fn booking_page(
         can_report: b.state.holds_time() && Timestamp::now() >= b.start + schedule::NO_SHOW_AFTER,
         errors: FormErrors(errors.clone()),
         rep: super::reputation::booking_panel(state, account, &b, party).await?,
+        transcript: state
+            .store
+            .room_messages(b.listing_id, b.start, None)
+            .await?
+            .into_iter()
+            .map(|m| TranscriptLine {
+                name: m.name,
+                text: m.text,
+                at: m
+                    .at
+                    .to_zoned_datetime(mine.clone())
+                    .strftime("%H:%M")
+                    .to_string(),
+            })
+            .collect(),
         room_open: matches!(b.state, BookingState::Confirmed | BookingState::InProgress)
             && Timestamp::now() >= b.start - crate::room::OPENS_BEFORE
             && Timestamp::now() <= b.end + crate::room::CLOSES_AFTER,

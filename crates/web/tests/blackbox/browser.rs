@@ -752,6 +752,11 @@ async fn two_browsers_meet_on_video_chat_and_pay_for_connected_minutes() {
         .get_json(&format!("/api/v1/bookings/{id}/receipt"), Some(&bea))
         .await;
     assert_eq!(transcript["held_minor"], 0, "{transcript}");
+    let (_, chat) = app
+        .get_json(&format!("/api/v1/bookings/{id}/transcript"), Some(&gus))
+        .await;
+    assert_eq!(chat[0]["from"], "Bea");
+    assert_eq!(chat[0]["text"], "Hello Gus, can you hear me?");
     app.assert_ledger_sound().await;
     provider.close().await.unwrap();
     buyer.close().await.unwrap();
