@@ -9,6 +9,16 @@ pub struct Page {
     pub limit: i64,
 }
 
+impl Page {
+    /// Page `page` (from 1) of `per_page` items.
+    pub fn nth(page: u32, per_page: u32) -> Page {
+        Page {
+            offset: i64::from(page.max(1) - 1) * i64::from(per_page),
+            limit: i64::from(per_page),
+        }
+    }
+}
+
 /// One page of results and how many there are in all.
 #[derive(Debug, Clone)]
 pub struct Paged<T> {

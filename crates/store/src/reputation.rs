@@ -209,13 +209,7 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        let mut s = Stars::default();
-        for (stars, n) in rows {
-            if (1..=5).contains(&stars) {
-                s.counts[stars as usize - 1] = n as u64;
-            }
-        }
-        Ok(s)
+        Ok(stars_from(rows))
     }
 
     /// One "helpful" vote per account and review; `Conflict("vote")` for a second.
@@ -250,20 +244,17 @@ impl Store {
         Ok(self.review(review_id).await?.helpful)
     }
 
-    /// The reviews among `ids` that `account_id` found helpful.
+    /// The reviews among `ids` that `account_id` found helpful, in one query.
     pub async fn helpful_votes_of(&self, account_id: i64, ids: &[i64]) -> Result<Vec<i64>> {
-        let mut out = Vec::new();
-        for id in ids {
-            let voted: Option<i64> = sqlx::query_scalar(
-                "SELECT review_id FROM review_votes WHERE review_id = ? AND account_id = ?",
-            )
-            .bind(id)
-            .bind(account_id)
-            .fetch_optional(&self.pool)
-            .await?;
-            out.extend(voted);
-        }
-        Ok(out)
+        let ids = serde_json::to_string(ids).expect("a list of ids always serializes");
+        Ok(sqlx::query_scalar(
+            "SELECT review_id FROM review_votes WHERE account_id = ? \
+             AND review_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(account_id)
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The provider's private rating of a booking's buyer; `Conflict("buyer rating")`
@@ -309,13 +300,7 @@ impl Store {
         .bind(buyer_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut s = Stars::default();
-        for (stars, n) in rows {
-            if (1..=5).contains(&stars) {
-                s.counts[stars as usize - 1] = n as u64;
-            }
-        }
-        Ok(s)
+        Ok(stars_from(rows))
     }
 
     /// Blocks a buyer from booking or asking this provider for help; blocking twice is
@@ -689,14 +674,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = ?")
-                .bind(account_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Err(match exists {
-                None => StoreError::NotFound,
-                Some(_) => StoreError::WrongState("the account is not suspended".into()),
-            });
+            return Err(
+                account_unchanged(&mut tx, account_id, "the account is not suspended").await,
+            );
         }
         log_on(
             &mut tx,
@@ -744,6 +724,31 @@ impl Store {
                 .collect(),
             total,
         })
+    }
+}
+
+/// Counts per star from `(stars, count)` rows.
+fn stars_from(rows: Vec<(i64, i64)>) -> Stars {
+    let mut s = Stars::default();
+    for (stars, n) in rows {
+        if (1..=5).contains(&stars) {
+            s.counts[stars as usize - 1] = n as u64;
+        }
+    }
+    s
+}
+
+/// Why a conditional update of an account changed nothing: it does not exist, or it is
+/// not in the state the update needs.
+async fn account_unchanged(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    state: &str,
+) -> StoreError {
+    match target_exists(conn, ReportTarget::Account, account_id).await {
+        Ok(true) => StoreError::WrongState(state.into()),
+        Ok(false) => StoreError::NotFound,
+        Err(e) => e,
     }
 }
 
@@ -818,14 +823,7 @@ async fn suspend_on(
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = ?")
-            .bind(account_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        return Err(match exists {
-            None => StoreError::NotFound,
-            Some(_) => StoreError::WrongState("the account is already suspended".into()),
-        });
+        return Err(account_unchanged(conn, account_id, "the account is already suspended").await);
     }
     sqlx::query("DELETE FROM sessions WHERE account_id = ?")
         .bind(account_id)

@@ -12,6 +12,7 @@
 
 use crate::auth::{MaybeApiCaller, Viewer, now};
 use crate::error::{Failure, PageError};
+use crate::schedule::{planned_minutes, terms_of};
 use crate::state::AppState;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -260,7 +261,7 @@ async fn run(state: AppState, account: Account, b: Booking, party: Party, mut ws
         }
     }
     let health = is_health(&state, &b).await;
-    let per_minute = matches!(price_of(&b), PriceModel::PerMinute { .. });
+    let per_minute = matches!(terms_of(&b).1, PriceModel::PerMinute { .. });
     let mut meter = tokio::time::interval(METER_EVERY);
     tracing::info!(
         booking = b.id,
@@ -412,7 +413,8 @@ async fn transcript(state: &AppState, b: &Booking) -> Vec<ServerMessage> {
         .collect()
 }
 
-async fn is_health(state: &AppState, b: &Booking) -> bool {
+/// Whether the session is a Health one (never recorded).
+pub(crate) async fn is_health(state: &AppState, b: &Booking) -> bool {
     match state.store.listing(b.listing_id).await {
         Ok(l) => {
             l.published.as_ref().unwrap_or(&l.working).category
@@ -420,19 +422,6 @@ async fn is_health(state: &AppState, b: &Booking) -> bool {
         }
         Err(_) => false,
     }
-}
-
-fn price_of(b: &Booking) -> PriceModel {
-    PriceModel::parse(
-        &b.price_model,
-        Some(b.price_minor),
-        b.minimum_minutes.and_then(|m| u32::try_from(m).ok()),
-    )
-    .unwrap_or(PriceModel::Free)
-}
-
-fn planned_minutes(b: &Booking) -> u32 {
-    (b.end.duration_since(b.start).as_secs() / 60) as u32
 }
 
 /// What `b`'s buyer has been connected together with the provider.
@@ -458,7 +447,7 @@ pub fn charge_for(b: &Booking, connected: Duration) -> i64 {
     let origin = Timestamp::UNIX_EPOCH;
     let connected = SignedDuration::try_from(connected).unwrap_or(SignedDuration::ZERO);
     payments::completed_charge_minor(
-        price_of(b),
+        terms_of(b).1,
         b.seats,
         planned_minutes(b),
         origin,

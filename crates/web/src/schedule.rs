@@ -318,7 +318,7 @@ pub fn fee_minor(b: &Booking, policy_fee_minor: i64) -> i64 {
     (policy_fee_minor * i64::from(b.seats)).min(held)
 }
 
-fn planned_minutes(b: &Booking) -> u32 {
+pub(crate) fn planned_minutes(b: &Booking) -> u32 {
     (b.end.duration_since(b.start).as_secs() / 60) as u32
 }
 
@@ -362,7 +362,8 @@ pub async fn own_booking(
     }
 }
 
-fn terms_of(b: &Booking) -> (CancellationPolicy, onhand_core::catalog::PriceModel) {
+/// The policy and price a booking was made under (its snapshot).
+pub(crate) fn terms_of(b: &Booking) -> (CancellationPolicy, onhand_core::catalog::PriceModel) {
     let policy =
         CancellationPolicy::parse(&b.cancellation_policy).unwrap_or(CancellationPolicy::Strict);
     let price = onhand_core::catalog::PriceModel::parse(

@@ -566,15 +566,9 @@ pub async fn moderate(
     ApiJson(req): ApiJson<ModerationRequest>,
 ) -> Result<Json<ReportBody>, ApiError> {
     let op = caller.require_operator()?;
-    let id = parse_id(&id)?;
+    let id = crate::pages::path_id(&id, "report")?;
     let r = reputation::moderate(&state, op, id, &action, &req.reason).await?;
     Ok(Json(ReportBody::of(&r)))
-}
-
-fn parse_id(raw: &str) -> Result<i64, Failure> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        Failure::NotFound(format!("{raw:?} is not an id; ids are positive integers"))
-    })
 }
 
 /// Brings a hidden listing back into the catalog (logged).

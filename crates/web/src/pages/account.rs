@@ -37,11 +37,7 @@ pub async fn signup_form(viewer: Viewer) -> Response {
 
 /// Where to go after signing in: only a local path, never another site.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/dashboard"
-    }
+    super::local_path(next).unwrap_or("/dashboard")
 }
 
 fn signed_in(cookie: axum::http::HeaderValue, to: &str) -> Response {

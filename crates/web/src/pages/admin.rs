@@ -313,13 +313,7 @@ async fn accounts_page(
     let query = Some(q.q.trim()).filter(|s| !s.is_empty());
     let found = state
         .store
-        .accounts(
-            query,
-            Page {
-                offset: i64::from(page - 1) * i64::from(PER_PAGE),
-                limit: i64::from(PER_PAGE),
-            },
-        )
+        .accounts(query, Page::nth(page, PER_PAGE))
         .await?;
     let base = format!(
         "/admin/accounts?q={}&",

@@ -900,14 +900,7 @@ pub async fn room_page(
     };
     let tz = TimeZone::get(&zone).unwrap_or(TimeZone::UTC);
     let currency = Currency::parse(&b.currency).unwrap_or_else(|_| Currency::usd());
-    let price = PriceModel::parse(
-        &b.price_model,
-        Some(b.price_minor),
-        b.minimum_minutes.and_then(|m| u32::try_from(m).ok()),
-    )
-    .unwrap_or(PriceModel::Free);
-    let l = state.store.listing(b.listing_id).await?;
-    let category = l.published.as_ref().unwrap_or(&l.working).category.clone();
+    let price = schedule::terms_of(&b).1;
     Ok(render(&RoomPage {
         chrome: Chrome::new(&viewer),
         is_provider: party == Party::Provider,
@@ -924,7 +917,7 @@ pub async fn room_page(
         },
         currency_symbol: currency.symbol,
         currency_exponent: currency.exponent,
-        health: category == onhand_core::payments::COMMISSION_FREE_CATEGORY,
+        health: crate::room::is_health(&state, &b).await,
         ice_servers: crate::room::ice_servers(&state, account.id, Timestamp::now()).to_string(),
         b,
     }))

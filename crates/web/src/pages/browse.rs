@@ -177,14 +177,7 @@ async fn browse(
     })?;
     let found = state
         .store
-        .public_listings(
-            &filter,
-            views::sort_order(sort),
-            Page {
-                offset: i64::from(page - 1) * i64::from(PER_PAGE),
-                limit: i64::from(PER_PAGE),
-            },
-        )
+        .public_listings(&filter, views::sort_order(sort), Page::nth(page, PER_PAGE))
         .await?;
     let (heading, blurb, action) = match category {
         Some(c) => {

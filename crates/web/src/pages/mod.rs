@@ -207,6 +207,12 @@ pub fn render(t: &impl Template) -> Response {
     }
 }
 
+/// `raw` if it is a path on this site, `None` for anything that could lead elsewhere
+/// (another host, a scheme-relative `//` URL, backslash tricks).
+pub fn local_path(raw: &str) -> Option<&str> {
+    (raw.starts_with('/') && !raw.starts_with("//") && !raw.contains('\\')).then_some(raw)
+}
+
 /// A numeric id from a path segment, or a 404 naming `what` was not found.
 pub fn path_id(raw: &str, what: &str) -> Result<i64, crate::error::Failure> {
     raw.parse()

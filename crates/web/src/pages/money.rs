@@ -35,8 +35,9 @@ fn when(t: Timestamp, zone: &str) -> String {
 
 /// A local path to come back to, or `None` for anything that could leave the site.
 fn local_next(raw: &str) -> Option<String> {
-    (raw.starts_with('/') && !raw.starts_with("//") && !raw.contains('\\') && raw.len() < 500)
-        .then(|| raw.to_string())
+    super::local_path(raw)
+        .filter(|p| p.len() < 500)
+        .map(str::to_string)
 }
 
 /// Claims the form's idempotency key. A replay redirects where the first submission

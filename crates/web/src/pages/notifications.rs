@@ -52,13 +52,7 @@ pub async fn list(
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let found = state
         .store
-        .notifications(
-            account.id,
-            Page {
-                offset: i64::from(page - 1) * i64::from(PER_PAGE),
-                limit: i64::from(PER_PAGE),
-            },
-        )
+        .notifications(account.id, Page::nth(page, PER_PAGE))
         .await?;
     let tz = jiff::tz::TimeZone::get(&account.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     Ok(super::render(&List {
@@ -101,12 +95,7 @@ pub async fn open(
         Err(e) => return Err(e.into()),
     };
     state.store.mark_read(account.id, Some(id), now()).await?;
-    let link = if n.link.starts_with('/') && !n.link.starts_with("//") {
-        n.link
-    } else {
-        "/notifications".into()
-    };
-    Ok(Redirect::to(&link).into_response())
+    Ok(Redirect::to(super::local_path(&n.link).unwrap_or("/notifications")).into_response())
 }
 
 pub async fn read_all(
@@ -299,16 +288,7 @@ pub async fn jobs(
     viewer.require_operator()?;
     let js = job_state(&q.state)?;
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
-    let found = state
-        .store
-        .jobs(
-            js,
-            Page {
-                offset: i64::from(page - 1) * i64::from(PER_PAGE),
-                limit: i64::from(PER_PAGE),
-            },
-        )
-        .await?;
+    let found = state.store.jobs(js, Page::nth(page, PER_PAGE)).await?;
     Ok(super::render(&Jobs {
         chrome: Chrome::new(&viewer),
         notice: if q.notice == "retried" {

@@ -148,14 +148,7 @@ pub async fn reviews_block(
         .unwrap_or(1);
     let found = state
         .store
-        .reviews(
-            subject,
-            sort,
-            Page {
-                offset: i64::from(page - 1) * i64::from(REVIEWS_PER_PAGE),
-                limit: i64::from(REVIEWS_PER_PAGE),
-            },
-        )
+        .reviews(subject, sort, Page::nth(page, REVIEWS_PER_PAGE))
         .await?;
     let stars = reputation::stars(state, subject).await?;
     Ok(ReviewsBlock {
@@ -419,15 +412,6 @@ pub struct Reported {
     reason: String,
 }
 
-/// Only paths on this site are followed back.
-fn local_path(raw: &str) -> String {
-    if raw.starts_with('/') && !raw.starts_with("//") && !raw.contains('\\') {
-        raw.to_string()
-    } else {
-        "/".to_string()
-    }
-}
-
 /// Files a report from the form on a listing, review or provider.
 pub async fn report(
     State(state): State<AppState>,
@@ -436,7 +420,9 @@ pub async fn report(
 ) -> Result<Response, PageError> {
     let account = viewer.require()?;
     viewer.check_csrf(form.csrf())?;
-    let back = local_path(form.get("next"));
+    let back = super::local_path(form.get("next"))
+        .unwrap_or("/")
+        .to_string();
     let target_id: i64 = form.get("target_id").trim().parse().unwrap_or(0);
     let page = |title: &str, message: String, errors: Invalid| Reported {
         chrome: Chrome::new(&viewer),
@@ -528,13 +514,7 @@ async fn reports_page(
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let found = state
         .store
-        .reports(
-            status,
-            Page {
-                offset: i64::from(page - 1) * i64::from(QUEUE_PER_PAGE),
-                limit: i64::from(QUEUE_PER_PAGE),
-            },
-        )
+        .reports(status, Page::nth(page, QUEUE_PER_PAGE))
         .await?;
     let mut rows = Vec::with_capacity(found.items.len());
     for r in &found.items {
@@ -673,10 +653,7 @@ pub async fn audit(
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let found = state
         .store
-        .moderation_log(Page {
-            offset: i64::from(page - 1) * i64::from(QUEUE_PER_PAGE),
-            limit: i64::from(QUEUE_PER_PAGE),
-        })
+        .moderation_log(Page::nth(page, QUEUE_PER_PAGE))
         .await?;
     let rows = found
         .items
