@@ -194,13 +194,16 @@ pub enum ReportTarget {
     Listing,
     Review,
     Account,
+    /// A line of a session room's chat.
+    Message,
 }
 
 impl ReportTarget {
-    pub const ALL: [ReportTarget; 3] = [
+    pub const ALL: [ReportTarget; 4] = [
         ReportTarget::Listing,
         ReportTarget::Review,
         ReportTarget::Account,
+        ReportTarget::Message,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -208,6 +211,7 @@ impl ReportTarget {
             ReportTarget::Listing => "listing",
             ReportTarget::Review => "review",
             ReportTarget::Account => "account",
+            ReportTarget::Message => "message",
         }
     }
 
@@ -218,7 +222,7 @@ impl ReportTarget {
             .ok_or_else(|| {
                 Invalid::one(
                     "target",
-                    format!("{s:?} is not one of listing, review, account"),
+                    format!("{s:?} is not one of listing, review, account, message"),
                 )
             })
     }

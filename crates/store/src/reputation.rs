@@ -523,15 +523,12 @@ impl Store {
         match action {
             Moderation::Dismiss => {}
             Moderation::Hide => {
-                let table = match target {
-                    ReportTarget::Listing => "listings",
-                    ReportTarget::Review => "reviews",
-                    ReportTarget::Account => {
-                        return Err(StoreError::WrongState(
-                            "an account cannot be hidden; suspend it or dismiss the report".into(),
-                        ));
-                    }
-                };
+                if target == ReportTarget::Account {
+                    return Err(StoreError::WrongState(
+                        "an account cannot be hidden; suspend it or dismiss the report".into(),
+                    ));
+                }
+                let table = table_of(target);
                 sqlx::query(dynamic(format!(
                     "UPDATE {table} SET hidden_at_ms = ?, hidden_reason = ? WHERE id = ? AND hidden_at_ms IS NULL"
                 )))
@@ -600,15 +597,12 @@ impl Store {
         reason: &str,
         now: Timestamp,
     ) -> Result<()> {
-        let table = match target {
-            ReportTarget::Listing => "listings",
-            ReportTarget::Review => "reviews",
-            ReportTarget::Account => {
-                return Err(StoreError::WrongState(
-                    "accounts are unsuspended, not restored".into(),
-                ));
-            }
-        };
+        if target == ReportTarget::Account {
+            return Err(StoreError::WrongState(
+                "accounts are unsuspended, not restored".into(),
+            ));
+        }
+        let table = table_of(target);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(dynamic(format!(
             "UPDATE {table} SET hidden_at_ms = NULL, hidden_reason = NULL WHERE id = ? AND hidden_at_ms IS NOT NULL"
@@ -752,12 +746,18 @@ async fn account_unchanged(
     }
 }
 
-async fn target_exists(conn: &mut SqliteConnection, target: ReportTarget, id: i64) -> Result<bool> {
-    let table = match target {
+/// The table a report target lives in.
+fn table_of(target: ReportTarget) -> &'static str {
+    match target {
         ReportTarget::Listing => "listings",
         ReportTarget::Review => "reviews",
         ReportTarget::Account => "accounts",
-    };
+        ReportTarget::Message => "room_messages",
+    }
+}
+
+async fn target_exists(conn: &mut SqliteConnection, target: ReportTarget, id: i64) -> Result<bool> {
+    let table = table_of(target);
     let found: Option<i64> =
         sqlx::query_scalar(dynamic(format!("SELECT id FROM {table} WHERE id = ?")))
             .bind(id)
@@ -771,6 +771,7 @@ async fn responsible_on(conn: &mut SqliteConnection, target: ReportTarget, id: i
         ReportTarget::Listing => "SELECT provider_id FROM listings WHERE id = ?",
         ReportTarget::Review => "SELECT buyer_id FROM reviews WHERE id = ?",
         ReportTarget::Account => "SELECT id FROM accounts WHERE id = ?",
+        ReportTarget::Message => "SELECT account_id FROM room_messages WHERE id = ?",
     };
     Ok(sqlx::query_scalar(sql)
         .bind(id)

@@ -40,7 +40,8 @@ impl Store {
         let rows: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(
             "SELECT m.id, m.account_id, a.display_name, m.text, m.at_ms FROM room_messages m \
              JOIN accounts a ON a.id = m.account_id \
-             WHERE m.listing_id = ? AND m.start_ms = ? AND (?3 IS NULL OR m.id = ?3) ORDER BY m.id LIMIT 1000",
+             WHERE m.listing_id = ? AND m.start_ms = ? AND m.hidden_at_ms IS NULL \
+             AND (?3 IS NULL OR m.id = ?3) ORDER BY m.id LIMIT 1000",
         )
         .bind(listing_id)
         .bind(ms(start))
@@ -124,5 +125,27 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(booking).collect())
+    }
+
+    /// One chat line by id, hidden or not, and whether it is hidden.
+    pub async fn room_message(&self, id: i64) -> Result<(RoomMessage, bool)> {
+        let (id, account_id, name, text, at, hidden): (i64, i64, String, String, i64, Option<i64>) =
+            sqlx::query_as(
+                "SELECT m.id, m.account_id, a.display_name, m.text, m.at_ms, m.hidden_at_ms \
+                 FROM room_messages m JOIN accounts a ON a.id = m.account_id WHERE m.id = ?",
+            )
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((
+            RoomMessage {
+                id,
+                account_id,
+                name,
+                text,
+                at: ts(at),
+            },
+            hidden.is_some(),
+        ))
     }
 }

@@ -343,19 +343,11 @@ pub async fn moderate(
     if let Some(account) = suspended {
         state.search.touch(Touch::Provider(account));
     }
-    match report.target {
-        ReportTarget::Listing => state.search.touch(Touch::Listing(report.target_id)),
-        ReportTarget::Review => {
-            if let Ok(r) = state.store.review(report.target_id).await {
-                state.search.touch(Touch::Listing(r.listing_id));
-            }
-        }
-        ReportTarget::Account => {}
-    }
+    touch_listing_of(state, report.target, report.target_id).await;
     Ok(state.store.report(report_id).await?)
 }
 
-/// The operator brings a hidden listing or review back.
+/// The operator brings a hidden listing, review or chat line back.
 pub async fn restore(
     state: &AppState,
     operator: &Account,
@@ -378,16 +370,21 @@ pub async fn restore(
             }
             e => e.into(),
         })?;
+    touch_listing_of(state, target, target_id).await;
+    Ok(())
+}
+
+/// A hidden or restored listing or review changes what search shows for its listing.
+async fn touch_listing_of(state: &AppState, target: ReportTarget, id: i64) {
     match target {
-        ReportTarget::Listing => state.search.touch(Touch::Listing(target_id)),
+        ReportTarget::Listing => state.search.touch(Touch::Listing(id)),
         ReportTarget::Review => {
-            if let Ok(r) = state.store.review(target_id).await {
+            if let Ok(r) = state.store.review(id).await {
                 state.search.touch(Touch::Listing(r.listing_id));
             }
         }
-        ReportTarget::Account => {}
+        ReportTarget::Account | ReportTarget::Message => {}
     }
-    Ok(())
 }
 
 /// Bookings a suspension cancelled free their listings' slots, and both sides hear.
@@ -506,6 +503,22 @@ pub async fn context(state: &AppState, r: &Report) -> Result<ReportContext, Fail
                 Some(v.buyer_id),
             ),
             Err(StoreError::NotFound) => (gone("review"), None),
+            Err(e) => return Err(e.into()),
+        },
+        ReportTarget::Message => match state.store.room_message(r.target_id).await {
+            Ok((m, hidden)) => (
+                ReportContext {
+                    summary: format!("Chat line {} in a session room, by {}", m.id, m.name),
+                    text: m.text.clone(),
+                    account_id: None,
+                    account_name: None,
+                    account_suspended: false,
+                    hidden,
+                    link: String::new(),
+                },
+                Some(m.account_id),
+            ),
+            Err(StoreError::NotFound) => (gone("message"), None),
             Err(e) => return Err(e.into()),
         },
         ReportTarget::Account => (

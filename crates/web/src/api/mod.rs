@@ -148,6 +148,10 @@ pub fn router() -> Router<AppState> {
             "/admin/reviews/{id}/restore",
             post(reputation::restore_review),
         )
+        .route(
+            "/admin/messages/{id}/restore",
+            post(reputation::restore_message),
+        )
         .route("/admin/audit", get(reputation::audit))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::read_all))
@@ -202,7 +206,7 @@ pub fn router() -> Router<AppState> {
         reputation::create_review, reputation::edit_review, reputation::booking_review, reputation::reply,
         reputation::vote, reputation::unvote, reputation::rate_buyer, reputation::blocks, reputation::block,
         reputation::unblock, reputation::create_report, reputation::reports, reputation::moderate,
-        reputation::restore_listing, reputation::restore_review, reputation::audit,
+        reputation::restore_listing, reputation::restore_review, reputation::restore_message, reputation::audit,
         notifications::list, notifications::read, notifications::read_all, notifications::preferences,
         notifications::set_preferences, notifications::jobs, notifications::retry,
         bookings::transcript,

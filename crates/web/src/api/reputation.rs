@@ -438,7 +438,7 @@ pub async fn unblock(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportRequest {
-    /// listing, review or account.
+    /// listing, review, account or message (a line of a session room's chat).
     pub target: String,
     pub target_id: i64,
     /// What is wrong, 3 to 1,000 characters.
@@ -598,6 +598,21 @@ pub async fn restore_review(
 ) -> Result<StatusCode, ApiError> {
     let op = caller.require_operator()?;
     reputation::restore(&state, op, "review", id, &req.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Brings a hidden chat line back into the session's transcript (logged).
+#[utoipa::path(post, path = "/api/v1/admin/messages/{id}/restore", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = ModerationRequest,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn restore_message(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+    ApiJson(req): ApiJson<ModerationRequest>,
+) -> Result<StatusCode, ApiError> {
+    let op = caller.require_operator()?;
+    reputation::restore(&state, op, "message", id, &req.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -294,6 +294,9 @@ pub struct BookingPage {
 }
 
 pub struct TranscriptLine {
+    pub id: i64,
+    /// Written by the viewer (others' lines can be reported).
+    pub mine: bool,
     pub name: String,
     pub text: String,
     pub at: String,
@@ -385,6 +388,8 @@ pub(super) async fn booking_page(
             .await?
             .into_iter()
             .map(|m| TranscriptLine {
+                id: m.id,
+                mine: m.account_id == account.id,
                 name: m.name,
                 text: m.text,
                 at: m

@@ -76,6 +76,10 @@ pub fn router() -> Router<AppState> {
             "/admin/reviews/{id}/restore",
             post(reputation::restore_review),
         )
+        .route(
+            "/admin/messages/{id}/restore",
+            post(reputation::restore_message),
+        )
         .route("/admin/audit", get(reputation::audit))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read", post(notifications::read_all))

@@ -600,6 +600,15 @@ pub async fn restore_review(
     restore(state, viewer, id, form, "review").await
 }
 
+pub async fn restore_message(
+    state: State<AppState>,
+    viewer: Viewer,
+    id: Path<String>,
+    form: RawForm,
+) -> Result<Response, PageError> {
+    restore(state, viewer, id, form, "message").await
+}
+
 /// Brings a hidden listing or review back.
 async fn restore(
     State(state): State<AppState>,

@@ -714,3 +714,71 @@ async fn a_payout_sent_is_announced_to_the_provider() {
             .any(|t| t.contains("Payout"))
     );
 }
+
+#[tokio::test]
+async fn a_moved_booking_tells_both_sides_the_old_and_new_time_and_moves_the_reminders() {
+    let app = spawn_app().await;
+    let (gus, _, listing, op) = setup(&app).await;
+    let ana = signup(&app, "ana@example.com", "Ana", "Asia/Kolkata").await;
+    let (_, slots) = app
+        .get_json(&format!("/api/v1/listings/{listing}/slots"), None)
+        .await;
+    // Both times beyond the moderate policy's free window of 24 hours.
+    let far: Vec<String> = slots["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start"].as_str().unwrap().to_string())
+        .filter(|s| {
+            s.parse::<jiff::Timestamp>().unwrap()
+                > jiff::Timestamp::now() + jiff::SignedDuration::from_hours(26)
+        })
+        .collect();
+    let (status, b) = app
+        .post_json(
+            "/api/v1/bookings",
+            Some(&ana),
+            json!({"listing_id": listing, "start": far[0]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    let (status, moved) = app
+        .post_json(
+            &format!("/api/v1/bookings/{}/reschedule", b["id"]),
+            Some(&ana),
+            json!({"start": far[2]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    let n = wait_for(&app, &ana, "New time: Guitar emergencies").await;
+    assert_eq!(
+        n["body"],
+        format!(
+            "Moved from {} to {}.",
+            local(&far[0], "Asia/Kolkata"),
+            local(&far[2], "Asia/Kolkata")
+        )
+    );
+    assert_eq!(n["link"], format!("/bookings/{}", moved["id"]));
+    let theirs = wait_for(&app, &gus, "New time: Guitar emergencies").await;
+    assert!(
+        theirs["body"]
+            .as_str()
+            .unwrap()
+            .contains(&local(&far[2], "Europe/Paris")),
+        "{theirs}"
+    );
+    assert!(
+        reminder_jobs(&app, &op, "pending", b["id"].as_i64().unwrap())
+            .await
+            .is_empty(),
+        "the old booking's reminders are gone"
+    );
+    assert_eq!(
+        reminder_jobs(&app, &op, "pending", moved["id"].as_i64().unwrap())
+            .await
+            .len(),
+        2,
+        "the new time has both reminders"
+    );
+}

@@ -398,7 +398,7 @@ async fn reports_reach_the_operator_whose_actions_are_logged_and_suspension_refu
             422,
         ),
         (
-            json!({"target": "message", "target_id": 1, "reason": "spam"}),
+            json!({"target": "chat", "target_id": 1, "reason": "spam"}),
             422,
         ),
         (

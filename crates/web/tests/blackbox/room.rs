@@ -211,3 +211,73 @@ async fn sessions_nobody_began_are_no_shows_of_whoever_never_joined_the_room() {
     assert_eq!(crate::money::available(&app, &bea).await, before - fee);
     app.assert_ledger_sound().await;
 }
+
+#[tokio::test]
+async fn a_chat_line_can_be_reported_hidden_from_the_transcript_and_restored() {
+    use crate::pages::{page, signed_in};
+    let app = spawn_app().await;
+    let (gus, gus_id, listing, op) = setup(&app).await;
+    let bea = app.user("bea@example.com", "Bea").await;
+    let id = crate::money::session_now(&app, &gus, &bea, listing).await;
+    let b = app.store.booking(id).await.unwrap();
+    let line = app
+        .store
+        .add_room_message(
+            listing,
+            b.start,
+            gus_id,
+            "Pay me on the side, it's cheaper",
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+
+    // The buyer sees a report form next to the provider's line on the booking page.
+    let client = signed_in(&app, "bea@example.com").await;
+    let (_, html) = page(&client, &app.url(&format!("/bookings/{id}"))).await;
+    assert!(
+        html.contains(&format!("name=\"target_id\" value=\"{}\"", line.id)),
+        "{html}"
+    );
+    let (status, report) = app
+        .post_json(
+            "/api/v1/reports",
+            Some(&bea),
+            json!({"target": "message", "target_id": line.id, "reason": "Asks to pay outside Onhand"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{report}");
+    let (_, queue) = app.get_json("/api/v1/admin/reports", Some(&op)).await;
+    let context = &queue["items"][0]["context"];
+    assert!(
+        context["summary"].as_str().unwrap().contains("Chat line"),
+        "{queue}"
+    );
+    assert_eq!(context["text"], "Pay me on the side, it's cheaper");
+    assert_eq!(context["account_name"], "Gus");
+
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/admin/reports/{}/hide", report["id"]),
+            Some(&op),
+            json!({"reason": "Off-platform payment"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, transcript) = app
+        .get_json(&format!("/api/v1/bookings/{id}/transcript"), Some(&bea))
+        .await;
+    assert_eq!(transcript, json!([]), "hidden from the transcript");
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/admin/messages/{}/restore", line.id),
+            Some(&op),
+            json!({"reason": "Reviewed with the provider"}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (_, transcript) = app
+        .get_json(&format!("/api/v1/bookings/{id}/transcript"), Some(&bea))
+        .await;
+    assert_eq!(transcript[0]["text"], "Pay me on the side, it's cheaper");
+}
