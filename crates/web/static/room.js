@@ -12,7 +12,7 @@
   var exponent = Number(root.dataset.currencyExponent || 2);
   var status = $("room-status");
   var stream = null, pc = null, ws = null, screenSender = null, screenTrack = null;
-  var joinedAt = null, queue = Promise.resolve(), left = false;
+  var joinedAt = null, queue = Promise.resolve(), left = false, refusal = "";
 
   function say(text, kind) {
     status.textContent = text;
@@ -119,7 +119,7 @@
       });
     };
     ws.onclose = function () {
-      if (!left && root.dataset.state !== "ended") say("Disconnected. Join again to reconnect.", "error");
+      if (!left && root.dataset.state !== "ended") say((refusal ? refusal + ". " : "") + "Disconnected. Join again to reconnect.", "error");
       $("chat-text").disabled = true;
     };
     $("lobby").hidden = true;
@@ -169,6 +169,7 @@
       status.appendChild(a);
       stop();
     } else if (msg.type === "error") {
+      refusal = msg.message;
       say(msg.message, "error");
     }
   }
@@ -240,18 +241,33 @@
       $("room-timer").textContent = String(Math.floor(s / 60)).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0");
     }
     if (!pc || pc.connectionState === "closed") return;
-    var frames = 0, lost = 0, received = 0, rtt = null;
+    var frames = 0, videos = 0, lost = 0, received = 0, rtt = null;
+    var pairs = {}, locals = {}, selected = null;
     (await pc.getStats()).forEach(function (r) {
       if (r.type === "inbound-rtp") {
-        if (r.kind === "video") frames += r.framesDecoded || 0;
+        if (r.kind === "video") {
+          frames += r.framesDecoded || 0;
+          if (r.framesDecoded > 0) videos += 1;
+        }
         lost += r.packetsLost || 0; received += r.packetsReceived || 0;
       }
-      if (r.type === "candidate-pair" && r.nominated && r.currentRoundTripTime != null) rtt = r.currentRoundTripTime;
+      if (r.type === "candidate-pair") {
+        pairs[r.id] = r;
+        if (r.nominated && r.currentRoundTripTime != null) rtt = r.currentRoundTripTime;
+      }
+      if (r.type === "local-candidate") locals[r.id] = r;
+      if (r.type === "transport" && r.selectedCandidatePairId) selected = r.selectedCandidatePairId;
     });
+    // What reaches the page: decoded frames and video streams (camera, screen), and the
+    // transport the media took (udp, or tcp where UDP is blocked), for people and tests.
     root.dataset.framesDecoded = String(frames);
+    root.dataset.videoStreams = String(videos);
+    var pair = selected && pairs[selected], local = pair && locals[pair.localCandidateId];
+    if (local) root.dataset.transport = local.relayProtocol ? "relay-" + local.relayProtocol : local.protocol;
     var loss = received + lost > 0 ? lost / (received + lost) : 0;
     var q = $("room-quality");
-    q.textContent = rtt == null ? "connecting" : (loss < 0.02 && rtt < 0.3 ? "good" : loss < 0.08 && rtt < 0.6 ? "fair" : "poor") + " connection";
+    q.textContent = rtt == null ? "connecting" : (loss < 0.02 && rtt < 0.3 ? "good" : loss < 0.08 && rtt < 0.6 ? "fair" : "poor") + " connection" +
+      (root.dataset.transport && root.dataset.transport !== "udp" ? " (over " + root.dataset.transport.toUpperCase() + ")" : "");
     q.dataset.quality = q.textContent;
   }, 1000);
 

@@ -7,17 +7,34 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// chromedriver for the test's lifetime; killed on drop.
-struct Driver(Child);
+/// chromedriver for the test's lifetime. It runs in a process group of its own, which
+/// the browsers it starts join; the whole group is killed on drop, so a test that fails
+/// before closing its browser leaves nothing running.
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        kill_group(&mut self.0);
     }
 }
 
-fn find_binary(name: &str) -> Option<PathBuf> {
+/// Starts `command` as the leader of a new process group.
+pub(crate) fn spawn_group(command: &mut Command) -> std::io::Result<Child> {
+    use std::os::unix::process::CommandExt;
+    command.process_group(0).spawn()
+}
+
+/// Kills a process group started by `spawn_group`, then reaps its leader.
+pub(crate) fn kill_group(leader: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", leader.id())])
+        .stderr(Stdio::null())
+        .status();
+    let _ = leader.kill();
+    let _ = leader.wait();
+}
+
+pub(crate) fn find_binary(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?
         .to_str()?
         .split(':')
@@ -31,7 +48,7 @@ async fn browser() -> Option<(Driver, Client)> {
 }
 
 /// A browser with extra Chromium flags (a fake camera and microphone, say).
-async fn browser_with(extra: &[&str]) -> Option<(Driver, Client)> {
+pub(crate) async fn browser_with(extra: &[&str]) -> Option<(Driver, Client)> {
     let (Some(driver), Some(chromium)) = (find_binary("chromedriver"), find_binary("chromium"))
     else {
         let msg = "SKIPPED browser test: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)";
@@ -46,12 +63,13 @@ async fn browser_with(extra: &[&str]) -> Option<(Driver, Client)> {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
+    let child = spawn_group(
+        Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("chromedriver starts");
     let driver = Driver(child);
     let profile = tempfile::tempdir().unwrap();
     let caps = serde_json::json!({
@@ -86,7 +104,7 @@ async fn browser_with(extra: &[&str]) -> Option<(Driver, Client)> {
 }
 
 /// Finds an element, retrying while a navigation replaces the page.
-async fn find(c: &Client, css: &str) -> fantoccini::elements::Element {
+pub(crate) async fn find(c: &Client, css: &str) -> fantoccini::elements::Element {
     let mut last = None;
     for _ in 0..50 {
         match c.find(Locator::Css(css)).await {
@@ -129,7 +147,7 @@ async fn select(c: &Client, css: &str, value: &str) {
     panic!("could not select {value} in {css}");
 }
 
-async fn sign_in(c: &Client, app: &TestApp, email: &str) {
+pub(crate) async fn sign_in(c: &Client, app: &TestApp, email: &str) {
     c.goto(&app.url("/signin")).await.unwrap();
     fill(c, "#email", email).await;
     fill(c, "#password", PASSWORD).await;
@@ -152,7 +170,7 @@ async fn sign_out(c: &Client) {
 
 /// Waits until the page's main content shows `text` (a click's navigation may still be
 /// under way when the click returns).
-async fn wait_text(c: &Client, text: &str) {
+pub(crate) async fn wait_text(c: &Client, text: &str) {
     for _ in 0..100 {
         if body_text(c).await.contains(text) {
             return;
@@ -166,7 +184,7 @@ async fn wait_text(c: &Client, text: &str) {
 }
 
 /// The text of the page's main content, or nothing while a navigation replaces it.
-async fn body_text(c: &Client) -> String {
+pub(crate) async fn body_text(c: &Client) -> String {
     match c.find(Locator::Css("main")).await {
         Ok(main) => main.text().await.unwrap_or_default(),
         Err(_) => String::new(),
@@ -633,7 +651,7 @@ async fn a_buyer_reviews_a_session_and_the_listing_rating_moves() {
 }
 
 /// The value of an attribute of the first element matching `css`.
-async fn attr(c: &Client, css: &str, name: &str) -> String {
+pub(crate) async fn attr(c: &Client, css: &str, name: &str) -> String {
     find(c, css)
         .await
         .attr(name)
@@ -643,7 +661,13 @@ async fn attr(c: &Client, css: &str, name: &str) -> String {
 }
 
 /// Waits until `check` holds for the attribute, or fails saying what it was.
-async fn wait_attr(c: &Client, css: &str, name: &str, check: impl Fn(&str) -> bool, what: &str) {
+pub(crate) async fn wait_attr(
+    c: &Client,
+    css: &str,
+    name: &str,
+    check: impl Fn(&str) -> bool,
+    what: &str,
+) {
     let mut last = String::new();
     for _ in 0..300 {
         last = attr(c, css, name).await;
@@ -658,19 +682,8 @@ async fn wait_attr(c: &Client, css: &str, name: &str, check: impl Fn(&str) -> bo
     );
 }
 
-#[tokio::test]
-async fn two_browsers_meet_on_video_chat_and_pay_for_connected_minutes() {
-    let media = [
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-    ];
-    let Some((_d1, provider)) = browser_with(&media).await else {
-        return;
-    };
-    let Some((_d2, buyer)) = browser_with(&media).await else {
-        return;
-    };
-    let app = spawn_app().await;
+/// Gus's per-minute listing ($1.00 a minute) and Bea's session with him, starting now.
+pub(crate) async fn per_minute_session_now(app: &TestApp) -> (String, String, i64) {
     let op = app.operator("op@example.com").await;
     let (gus, _) = app.provider("gus@example.com", "Gus", &op).await;
     let mut body = listing();
@@ -691,17 +704,130 @@ async fn two_browsers_meet_on_video_chat_and_pay_for_connected_minutes() {
         .await;
     assert_eq!(status, 200);
     let bea = app.user("bea@example.com", "Bea").await;
-    let id = crate::money::session_now(&app, &gus, &bea, listing_id).await;
+    let id = crate::money::session_now(app, &gus, &bea, listing_id).await;
+    (gus, bea, id)
+}
+
+/// From the booking page into the room, past the lobby.
+pub(crate) async fn enter_room(c: &Client, app: &TestApp, id: i64) {
+    c.goto(&app.url(&format!("/bookings/{id}"))).await.unwrap();
+    click(c, "#enter-room").await;
+    wait_text(c, "Join the session").await;
+    click(c, "#join").await;
+}
+
+#[tokio::test]
+async fn a_browser_without_udp_joins_over_tcp_and_shares_its_screen() {
+    let media = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        "--auto-accept-this-tab-capture",
+    ];
+    // The provider's browser may not use UDP at all: its media must take ICE-TCP.
+    let tcp_only = [
+        &media[..],
+        &["--webrtc-ip-handling-policy=disable_non_proxied_udp"],
+    ]
+    .concat();
+    let Some((_d1, provider)) = browser_with(&tcp_only).await else {
+        return;
+    };
+    let Some((_d2, buyer)) = browser_with(&media).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (_, _, id) = per_minute_session_now(&app).await;
+    sign_in(&provider, &app, "gus@example.com").await;
+    sign_in(&buyer, &app, "bea@example.com").await;
+    for c in [&provider, &buyer] {
+        enter_room(c, &app, id).await;
+    }
+    wait_attr(
+        &provider,
+        "#room",
+        "data-transport",
+        |v| v == "tcp",
+        "the provider's media goes over TCP",
+    )
+    .await;
+    wait_attr(
+        &buyer,
+        "#room",
+        "data-transport",
+        |v| v == "udp",
+        "the buyer's media goes over UDP",
+    )
+    .await;
+    for (c, who) in [(&provider, "provider"), (&buyer, "buyer")] {
+        wait_attr(
+            c,
+            "#room",
+            "data-video-streams",
+            |v| v == "1",
+            &format!("the {who} decodes the other's camera"),
+        )
+        .await;
+    }
+    assert!(
+        body_text(&provider).await.contains("connection (over TCP)"),
+        "the quality line says the media takes TCP"
+    );
+    // The provider shares their screen: the buyer decodes a second video.
+    click(&provider, "#share-screen").await;
+    wait_attr(
+        &provider,
+        "#share-screen",
+        "aria-pressed",
+        |v| v == "true",
+        "sharing starts",
+    )
+    .await;
+    wait_attr(
+        &buyer,
+        "#room",
+        "data-video-streams",
+        |v| v == "2",
+        "the buyer decodes camera and screen",
+    )
+    .await;
+    let png = buyer.screenshot().await.unwrap();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("room-screen-share.png"), png).unwrap();
+    // Stopping the share stops that stream; the camera goes on.
+    click(&provider, "#share-screen").await;
+    wait_attr(
+        &provider,
+        "#share-screen",
+        "aria-pressed",
+        |v| v == "false",
+        "sharing stops",
+    )
+    .await;
+    provider.close().await.unwrap();
+    buyer.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_browsers_meet_on_video_chat_and_pay_for_connected_minutes() {
+    let media = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+    ];
+    let Some((_d1, provider)) = browser_with(&media).await else {
+        return;
+    };
+    let Some((_d2, buyer)) = browser_with(&media).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (gus, bea, id) = per_minute_session_now(&app).await;
 
     sign_in(&provider, &app, "gus@example.com").await;
     sign_in(&buyer, &app, "bea@example.com").await;
     for c in [&provider, &buyer] {
-        c.goto(&app.url(&format!("/bookings/{id}"))).await.unwrap();
-        click(c, "#enter-room").await;
-        wait_text(c, "Join the session").await;
-        click(c, "#join").await;
-    }
-    // Both decode the other's video.
+        enter_room(c, &app, id).await;
+    } // Both decode the other's video.
     for (c, who) in [(&provider, "provider"), (&buyer, "buyer")] {
         wait_attr(
             c,

@@ -4,6 +4,7 @@ mod api;
 mod booking;
 mod browser;
 mod common;
+mod firefox;
 mod helpnow;
 mod malformed;
 mod money;
