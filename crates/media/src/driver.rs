@@ -227,6 +227,9 @@ async fn connection(stream: TcpStream, peer: SocketAddr, events: mpsc::Unbounded
     let _ = events.send(Tcp::Closed(peer));
 }
 
+/// Datagrams read per wake-up beyond the first.
+const RECEIVE_BATCH: usize = 64;
+
 async fn run(
     socket: UdpSocket,
     advertised: SocketAddr,
@@ -285,6 +288,14 @@ async fn run(
                 match received {
                     Ok((n, source)) => {
                         sfu.receive(Protocol::Udp, source, advertised, &buf[..n], Instant::now());
+                        // Whatever else has arrived, without another trip through the
+                        // scheduler (bounded, so commands and timers keep their turn).
+                        for _ in 0..RECEIVE_BATCH {
+                            let Ok((n, source)) = socket.try_recv_from(&mut buf) else {
+                                break;
+                            };
+                            sfu.receive(Protocol::Udp, source, advertised, &buf[..n], Instant::now());
+                        }
                     }
                     Err(e) => tracing::debug!(error = %e, "media receive failed"),
                 }
@@ -329,6 +340,8 @@ async fn run(
             },
             _ = tokio::time::sleep_until(deadline.into()) => {}
         }
+        // After every wake-up, not only when the timer fires: the timer's millisecond
+        // granularity would hold back packets the pacer releases a moment later.
         sfu.tick(Instant::now());
     }
 }

@@ -173,6 +173,9 @@ pub struct Sfu {
     tcp: bool,
     rooms: HashMap<RoomId, Room>,
     peers: Vec<Peer>,
+    /// Which participant a remote address last belonged to, so a packet finds its
+    /// connection without asking every participant's (a check still confirms it).
+    by_source: HashMap<(Protocol, SocketAddr), PeerId>,
     next_peer: u64,
     out: VecDeque<Output>,
 }
@@ -188,6 +191,7 @@ impl Sfu {
             tcp: false,
             rooms: HashMap::new(),
             peers: Vec::new(),
+            by_source: HashMap::new(),
             next_peer: 1,
             out: VecDeque::new(),
         }
@@ -353,9 +357,18 @@ impl Sfu {
             return false;
         };
         let input = Input::Receive(now, receive);
-        let Some(idx) = self.peers.iter().position(|p| p.rtc.accepts(&input)) else {
+        let known = self
+            .by_source
+            .get(&(proto, source))
+            .and_then(|id| self.index(*id))
+            .filter(|i| self.peers[*i].rtc.accepts(&input));
+        let Some(idx) = known.or_else(|| self.peers.iter().position(|p| p.rtc.accepts(&input)))
+        else {
             return false;
         };
+        if known.is_none() {
+            self.by_source.insert((proto, source), self.peers[idx].id);
+        }
         if let Err(e) = self.peers[idx].rtc.handle_input(input) {
             tracing::debug!(peer = self.peers[idx].id.0, error = %e, "input refused; dropping the participant");
             self.peers[idx].rtc.disconnect();
@@ -560,9 +573,18 @@ impl Sfu {
                     }
                 }
                 Prop::Media { origin, data } => {
-                    for i in 0..self.peers.len() {
+                    let Some(room) = self.index(origin).map(|i| self.peers[i].room) else {
+                        continue;
+                    };
+                    let others: Vec<PeerId> = self.rooms.get(&room).map_or(Vec::new(), |r| {
+                        r.peers.iter().copied().filter(|p| *p != origin).collect()
+                    });
+                    for other in others {
+                        let Some(i) = self.index(other) else {
+                            continue;
+                        };
                         let p = &mut self.peers[i];
-                        if p.id == origin || !p.connected {
+                        if !p.connected {
                             continue;
                         }
                         let Some(out_mid) = p.tracks_out.iter().find_map(|t| match t.state {
@@ -650,6 +672,7 @@ impl Sfu {
     /// their tracks. Returns what the others' renegotiation produced.
     fn remove(&mut self, idx: usize, now: Instant) -> Vec<Prop> {
         let p = self.peers.remove(idx);
+        self.by_source.retain(|_, id| *id != p.id);
         let mut props = Vec::new();
         if let Some(r) = self.rooms.get_mut(&p.room) {
             r.peers.retain(|x| *x != p.id);

@@ -111,6 +111,9 @@ pub struct ServeArgs {
     /// The TURN server's REST shared secret (coturn `static-auth-secret`).
     #[arg(long, env = "ONHAND_TURN_SECRET", hide_env_values = true)]
     pub turn_secret: Option<String>,
+    /// The bearer token Prometheus sends to scrape /metrics [default: /metrics is off].
+    #[arg(long, env = "ONHAND_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// What `onhand.toml` may say.
@@ -139,6 +142,7 @@ pub struct FileConfig {
     #[serde(default)]
     pub turn_urls: Vec<String>,
     pub turn_secret: Option<String>,
+    pub metrics_token: Option<String>,
 }
 
 /// The resolved settings.
@@ -236,6 +240,10 @@ impl Settings {
         if turn_urls.is_empty() != turn_secret.is_none() {
             bail!("give both a TURN URL and the TURN secret, or neither");
         }
+        let metrics_token = serve.metrics_token.clone().or(file.metrics_token.clone());
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            bail!("the metrics token must be at least 16 characters");
+        }
         Ok(Settings {
             data_dir: data_dir.clone(),
             demo: serve.demo || file.demo.unwrap_or(false),
@@ -247,6 +255,7 @@ impl Settings {
                 media_public,
                 turn_urls,
                 turn_secret,
+                metrics_token,
                 secure_cookies: serve
                     .secure_cookies
                     .or(file.secure_cookies)

@@ -284,6 +284,11 @@ fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Whether an offered secret (a token) is the configured one, in constant time.
+pub(crate) fn same_secret(offered: &[u8], expected: &[u8]) -> bool {
+    subtle_eq(offered, expected)
+}
+
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = crate::error::PageError;
 

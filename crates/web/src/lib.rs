@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod helpnow;
 mod live;
 pub mod mail;
+mod metrics;
 pub mod money;
 pub mod notify;
 pub mod pages;
@@ -49,8 +50,13 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", axum::routing::get(live::socket))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route("/readyz", axum::routing::get(readyz))
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .fallback(error::fallback)
         .layer(axum::middleware::from_fn(auth::csrf_cookie))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

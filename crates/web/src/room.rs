@@ -59,6 +59,14 @@ pub struct Rooms {
 }
 
 impl Rooms {
+    /// Rooms with someone in them, and the people in them.
+    pub fn counts(&self) -> (usize, usize) {
+        let rooms = self.lock();
+        let people = rooms.values().map(|r| r.present.len()).sum();
+        let open = rooms.values().filter(|r| !r.present.is_empty()).count();
+        (open, people)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RoomId, RoomState>> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }

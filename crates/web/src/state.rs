@@ -47,6 +47,8 @@ pub struct Config {
     pub turn_secret: Option<String>,
     /// How often sessions nobody began are checked for no-shows.
     pub no_show_every: std::time::Duration,
+    /// The bearer token `/metrics` asks for; without one, `/metrics` is off.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -72,6 +74,7 @@ impl Default for Config {
             turn_urls: Vec::new(),
             turn_secret: None,
             no_show_every: std::time::Duration::from_secs(30),
+            metrics_token: None,
         }
     }
 }
@@ -92,6 +95,7 @@ pub struct AppState {
     /// The media server, and who is in which session room.
     pub media: onhand_media::driver::MediaServer,
     pub rooms: Arc<crate::room::Rooms>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -117,6 +121,7 @@ impl AppState {
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
             media,
             rooms: Arc::new(crate::room::Rooms::default()),
+            metrics: Arc::new(crate::metrics::Metrics::default()),
         }
     }
 }

@@ -7,6 +7,7 @@ mod common;
 mod firefox;
 mod helpnow;
 mod malformed;
+mod metrics;
 mod money;
 mod notifications;
 mod pages;
