@@ -284,25 +284,20 @@ CREATE INDEX ledger_transfers_credit ON ledger_transfers(credit, id);
 CREATE INDEX ledger_transfers_booking ON ledger_transfers(booking_id) WHERE booking_id IS NOT NULL;
 
 -- SQLite: BEFORE UPDATE / BEFORE DELETE triggers doing SELECT RAISE(ABORT, '…').
-CREATE FUNCTION ledger_transfers_are_immutable() RETURNS trigger
+-- One function refuses for every append-only table; each trigger passes its message.
+CREATE FUNCTION refuse_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'ledger transfers are immutable';
-END;
-$$;
-CREATE FUNCTION ledger_transfers_are_kept() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'ledger transfers are never deleted';
+    RAISE EXCEPTION '%', TG_ARGV[0];
 END;
 $$;
 CREATE TRIGGER ledger_transfers_are_immutable BEFORE UPDATE ON ledger_transfers
-    FOR EACH ROW EXECUTE FUNCTION ledger_transfers_are_immutable();
+    FOR EACH ROW EXECUTE FUNCTION refuse_change('ledger transfers are immutable');
 CREATE TRIGGER ledger_transfers_are_kept BEFORE DELETE ON ledger_transfers
-    FOR EACH ROW EXECUTE FUNCTION ledger_transfers_are_kept();
+    FOR EACH ROW EXECUTE FUNCTION refuse_change('ledger transfers are never deleted');
 -- PostgreSQL only: TRUNCATE skips row triggers (SQLite has no TRUNCATE), so refuse it too.
 CREATE TRIGGER ledger_transfers_are_not_truncated BEFORE TRUNCATE ON ledger_transfers
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger_transfers_are_kept();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change('ledger transfers are never deleted');
 
 -- The cycle bookings <-> ledger_transfers: bookings.hold_id's foreign key (0006's
 -- `ALTER TABLE bookings ADD COLUMN hold_id INTEGER REFERENCES ledger_transfers(id)`).
@@ -487,19 +482,13 @@ CREATE TABLE moderation_log (
 
 -- SQLite: BEFORE UPDATE / BEFORE DELETE triggers doing SELECT RAISE(ABORT, '…'),
 -- both with the same message.
-CREATE FUNCTION moderation_log_is_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'the moderation log is append-only';
-END;
-$$;
 CREATE TRIGGER moderation_log_is_immutable BEFORE UPDATE ON moderation_log
-    FOR EACH ROW EXECUTE FUNCTION moderation_log_is_append_only();
+    FOR EACH ROW EXECUTE FUNCTION refuse_change('the moderation log is append-only');
 CREATE TRIGGER moderation_log_is_kept BEFORE DELETE ON moderation_log
-    FOR EACH ROW EXECUTE FUNCTION moderation_log_is_append_only();
+    FOR EACH ROW EXECUTE FUNCTION refuse_change('the moderation log is append-only');
 -- PostgreSQL only: TRUNCATE skips row triggers (SQLite has no TRUNCATE), so refuse it too.
 CREATE TRIGGER moderation_log_is_not_truncated BEFORE TRUNCATE ON moderation_log
-    FOR EACH STATEMENT EXECUTE FUNCTION moderation_log_is_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change('the moderation log is append-only');
 
 -- ---------------------------------------------------------------------------------
 -- 0008: notifications. A durable job queue, in-app notifications, email preferences and
