@@ -21,6 +21,15 @@ pub struct Cli {
     /// Folder for the database and other data [default: ./onhand-data].
     #[arg(long, global = true, env = "ONHAND_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The database: postgres://user@host/db for PostgreSQL, which several nodes may
+    /// share [default: SQLite in the data folder]. For migrate-to: where to copy to.
+    #[arg(
+        long,
+        global = true,
+        env = "ONHAND_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -33,6 +42,9 @@ pub enum Command {
     Migrate,
     /// Seeds demo data into an empty database and exits.
     Demo,
+    /// Copies this installation's SQLite database (in the data folder) into the empty
+    /// PostgreSQL database named by --database-url, then checks the copy.
+    MigrateTo,
     /// Operator accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -79,6 +91,11 @@ pub struct ServeArgs {
     /// How people reach this installation, for links in emails [default: http://LISTEN].
     #[arg(long, env = "ONHAND_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// How browsers reach this node directly, when several nodes share a PostgreSQL
+    /// database: video rooms this node hosts send participants here [default: the
+    /// public URL].
+    #[arg(long, env = "ONHAND_NODE_URL")]
+    pub node_url: Option<String>,
     /// SMTP server for email; without one, mail is written to DATA_DIR/outbox.
     #[arg(long, env = "ONHAND_SMTP_HOST")]
     pub smtp_host: Option<String>,
@@ -121,6 +138,8 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub node_url: Option<String>,
     pub listen: Option<SocketAddr>,
     pub demo: Option<bool>,
     pub secure_cookies: Option<bool>,
@@ -149,6 +168,8 @@ pub struct FileConfig {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub data_dir: PathBuf,
+    /// PostgreSQL, when set; else SQLite in `data_dir`.
+    pub database_url: Option<String>,
     pub demo: bool,
     pub web: onhand_web::Config,
 }
@@ -210,6 +231,30 @@ impl Settings {
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             bail!("public URL {public_url:?} must be an http or https address");
         }
+        let node_url = serve
+            .node_url
+            .clone()
+            .or(file.node_url.clone())
+            .map(|u| u.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| public_url.clone());
+        let parsed_node = url::Url::parse(&node_url)
+            .map_err(|e| anyhow::anyhow!("node URL {node_url:?}: {e}"))?;
+        if !matches!(parsed_node.scheme(), "http" | "https")
+            || parsed_node.host_str().is_none()
+            || parsed_node.path() != "/"
+        {
+            bail!(
+                "node URL {node_url:?} must be an http or https origin, like https://node1.example.com"
+            );
+        }
+        let database_url = cli.database_url.clone().or(file.database_url.clone());
+        if let Some(url) = &database_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            bail!(
+                "the database URL must start with postgres:// (SQLite needs none: it lives in the data folder)"
+            );
+        }
         let mail = mail_config(
             serve,
             &file,
@@ -246,10 +291,12 @@ impl Settings {
         }
         Ok(Settings {
             data_dir: data_dir.clone(),
+            database_url,
             demo: serve.demo || file.demo.unwrap_or(false),
             web: onhand_web::Config {
                 listen,
                 public_url,
+                node_url,
                 mail,
                 media_listen,
                 media_public,

@@ -24,9 +24,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let store = open(&settings).await?;
             store.close().await;
-            println!("migrations applied to {}", settings.data_dir.display());
+            match &settings.database_url {
+                Some(_) => println!("migrations applied to the PostgreSQL database"),
+                None => println!("migrations applied to {}", settings.data_dir.display()),
+            }
             Ok(())
         }
+        Command::MigrateTo => migrate_to(&settings).await,
         Command::Demo => {
             let store = open(&settings).await?;
             let report = demo::seed(&store).await?;
@@ -47,9 +51,50 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn open(settings: &config::Settings) -> anyhow::Result<Store> {
-    Store::open_sqlite(&settings.data_dir)
+    match &settings.database_url {
+        Some(url) => Store::open_postgres(url)
+            .await
+            .context("opening the PostgreSQL database"),
+        None => Store::open_sqlite(&settings.data_dir)
+            .await
+            .with_context(|| format!("opening the database in {}", settings.data_dir.display())),
+    }
+}
+
+/// `onhand migrate-to`: SQLite in the data folder -> the empty PostgreSQL database.
+async fn migrate_to(settings: &config::Settings) -> anyhow::Result<()> {
+    let Some(url) = &settings.database_url else {
+        anyhow::bail!(
+            "migrate-to needs --database-url postgres://... naming the new, empty database"
+        );
+    };
+    let file = settings.data_dir.join(onhand_store::SQLITE_FILE);
+    if !file.exists() {
+        anyhow::bail!("there is no SQLite database at {}", file.display());
+    }
+    let source = Store::open_sqlite(&settings.data_dir)
         .await
-        .with_context(|| format!("opening the database in {}", settings.data_dir.display()))
+        .with_context(|| format!("opening {}", file.display()))?;
+    let target = Store::open_postgres(url)
+        .await
+        .context("opening the PostgreSQL database")?;
+    let started = std::time::Instant::now();
+    let report = source
+        .copy_into(&target)
+        .await
+        .context("copying into PostgreSQL (nothing was written)")?;
+    for (table, rows) in &report.tables {
+        println!("{table:<24} {rows:>9} rows");
+    }
+    println!(
+        "copied {} rows in {:.1}s; row counts match and the ledger replays to its balances",
+        report.rows(),
+        started.elapsed().as_secs_f64()
+    );
+    println!("serve from PostgreSQL now with --database-url (the SQLite file is left as it was)");
+    source.close().await;
+    target.close().await;
+    Ok(())
 }
 
 async fn serve(settings: config::Settings) -> anyhow::Result<()> {

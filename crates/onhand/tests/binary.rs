@@ -97,3 +97,71 @@ fn admin_create_prints_a_password_and_refuses_duplicates() {
     assert!(!second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("already has an account"));
 }
+
+/// `onhand demo` on SQLite, `onhand migrate-to` into an empty PostgreSQL database, and
+/// the same installation served from PostgreSQL: the demo's listings and operator are
+/// there. Running migrate-to again refuses the now non-empty database.
+#[tokio::test]
+async fn migrate_to_moves_a_sqlite_installation_to_postgres() {
+    let Some(server) = onhand_store::scratch::test_server("onhand migrate-to") else {
+        return;
+    };
+    let database = onhand_store::scratch::ScratchDatabase::create(&server)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let onhand = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_onhand"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env("ONHAND_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let seeded = onhand(&["demo"]);
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let moved = onhand(&["migrate-to", "--database-url", &database.url]);
+    let said = String::from_utf8_lossy(&moved.stdout).to_string();
+    assert!(
+        moved.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    assert!(said.contains("the ledger replays"), "{said}");
+    assert!(said.contains("listings"), "{said}");
+
+    let sqlite = onhand_store::Store::open_sqlite(dir.path()).await.unwrap();
+    let postgres = onhand_store::Store::open_postgres(&database.url)
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlite.row_counts().await.unwrap(),
+        postgres.row_counts().await.unwrap(),
+        "every table has its rows"
+    );
+    postgres.verify_ledger().await.unwrap().unwrap();
+    assert!(
+        postgres
+            .account_by_email("operator@demo.onhand.test")
+            .await
+            .is_ok()
+    );
+
+    let again = onhand(&["migrate-to", "--database-url", &database.url]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let without = onhand(&["migrate-to"]);
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("needs --database-url"));
+    postgres.close().await;
+    sqlite.close().await;
+}

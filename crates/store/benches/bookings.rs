@@ -1,5 +1,6 @@
-//! Durable bookings per second on SQLite under concurrent load: 16 writers racing to book
-//! 2,000 distinct slots (and, in a second round, all for the same few slots).
+//! Durable bookings per second under concurrent load: 16 writers racing to book 2,000
+//! distinct slots (and, in a second round, all for the same few slots), on SQLite and,
+//! when `ONHAND_TEST_POSTGRES_URL` names a server, on PostgreSQL (a scratch database).
 //! Run: `cargo bench -p onhand-store --bench bookings`
 
 use jiff::{SignedDuration, Timestamp};
@@ -18,7 +19,18 @@ const BOOKINGS: usize = 2000;
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(dir.path()).await.unwrap();
+    measure("SQLite", Store::open_sqlite(dir.path()).await.unwrap()).await;
+    if let Some(server) = onhand_store::scratch::test_server("the bookings benchmark") {
+        let database = onhand_store::scratch::ScratchDatabase::create(&server)
+            .await
+            .unwrap();
+        let store = Store::open_postgres(&database.url).await.unwrap();
+        measure("PostgreSQL", store.clone()).await;
+        store.close().await;
+    }
+}
+
+async fn measure(engine: &str, store: Store) {
     let now = Timestamp::now();
     let account = |email: String| async {
         let e = email;
@@ -152,13 +164,13 @@ async fn main() {
     };
     let (elapsed, booked) = run(true).await;
     println!(
-        "{WRITERS} writers, {BOOKINGS} distinct slots: {booked} booked in {:.2?} = {:.0} durable bookings/s",
+        "{engine}: {WRITERS} writers, {BOOKINGS} distinct slots: {booked} booked in {:.2?} = {:.0} durable bookings/s",
         elapsed,
         booked as f64 / elapsed.as_secs_f64()
     );
     let (elapsed, booked) = run(false).await;
     println!(
-        "{WRITERS} writers, {BOOKINGS} attempts on 10 slots: {booked} booked, {} refused, in {:.2?} = {:.0} decisions/s",
+        "{engine}: {WRITERS} writers, {BOOKINGS} attempts on 10 slots: {booked} booked, {} refused, in {:.2?} = {:.0} decisions/s",
         BOOKINGS - booked,
         elapsed,
         BOOKINGS as f64 / elapsed.as_secs_f64()

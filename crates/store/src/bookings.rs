@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 use onhand_core::booking::{BookingEvent, BookingState};
 use onhand_core::schedule::{Availability, Busy, DateOverride, SlotQuery, Span, is_bookable};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 /// Availability as stored: spans as JSON, the zone by name.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -24,7 +24,7 @@ pub(crate) const BOOKING_COLUMNS: &str = "b.id, b.listing_id, b.provider_id, b.b
 
 pub(crate) const BOOKING_FROM: &str = "FROM bookings b JOIN accounts pa ON pa.id = b.provider_id JOIN accounts ba ON ba.id = b.buyer_id";
 
-pub(crate) fn booking(row: &SqliteRow) -> Booking {
+pub(crate) fn booking(row: &AnyRow) -> Booking {
     Booking {
         id: row.get("id"),
         listing_id: row.get("listing_id"),
@@ -125,7 +125,7 @@ impl Store {
                     })
                     .collect();
                 sqlx::query(
-                    "INSERT INTO listing_hours (listing_id, weekly, overrides, updated_at_ms) VALUES (?, ?, ?, ?) \
+                    "INSERT INTO listing_hours (listing_id, weekly, overrides, updated_at_ms) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (listing_id) DO UPDATE SET weekly = excluded.weekly, overrides = excluded.overrides, \
                      updated_at_ms = excluded.updated_at_ms",
                 )
@@ -137,7 +137,7 @@ impl Store {
                 .await?;
             }
             None => {
-                sqlx::query("DELETE FROM listing_hours WHERE listing_id = ?")
+                sqlx::query("DELETE FROM listing_hours WHERE listing_id = $1")
                     .bind(listing_id)
                     .execute(&self.pool)
                     .await?;
@@ -149,7 +149,7 @@ impl Store {
     /// Whether the listing has hours of its own.
     pub async fn has_listing_hours(&self, listing_id: i64) -> Result<bool> {
         let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM listing_hours WHERE listing_id = ?")
+            sqlx::query_scalar("SELECT 1 FROM listing_hours WHERE listing_id = $1")
                 .bind(listing_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -171,10 +171,10 @@ impl Store {
                 spans: o.spans.clone(),
             })
             .collect();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO availability (provider_id, weekly, overrides, buffer_before_min, buffer_after_min, notice_min, horizon_days, step_min, updated_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO UPDATE SET weekly = excluded.weekly, \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (provider_id) DO UPDATE SET weekly = excluded.weekly, \
              overrides = excluded.overrides, buffer_before_min = excluded.buffer_before_min, buffer_after_min = excluded.buffer_after_min, \
              notice_min = excluded.notice_min, horizon_days = excluded.horizon_days, step_min = excluded.step_min, updated_at_ms = excluded.updated_at_ms",
         )
@@ -190,7 +190,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         // The zone lives with the provider profile, so hours and profile never disagree.
-        sqlx::query("UPDATE providers SET time_zone = ? WHERE account_id = ?")
+        sqlx::query("UPDATE providers SET time_zone = $1 WHERE account_id = $2")
             .bind(a.time_zone.iana_name().unwrap_or("UTC"))
             .bind(provider_id)
             .execute(&mut *tx)
@@ -220,7 +220,7 @@ impl Store {
         seal: Option<&crate::Seal<'_, Booking>>,
         now: Timestamp,
     ) -> Result<Booking, BookError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let booking_id = insert_if_free(&mut tx, new, now).await?;
         let b = crate::money::booking_on(&mut tx, booking_id).await?;
         crate::money::seal_on(&mut tx, seal, &b).await?;
@@ -236,8 +236,8 @@ impl Store {
         new: &NewBooking<'_>,
         now: Timestamp,
     ) -> Result<Booking, BookError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let state: String = sqlx::query_scalar("SELECT state FROM bookings WHERE id = ?")
+        let mut tx = self.write().await?;
+        let state: String = sqlx::query_scalar("SELECT state FROM bookings WHERE id = $1")
             .bind(old_id)
             .fetch_optional(&mut *tx)
             .await?
@@ -247,20 +247,20 @@ impl Store {
             .apply(BookingEvent::Reschedule)
             .map_err(|e| StoreError::WrongState(e.to_string()))?;
         // The old booking stops holding its time first, so the new time may overlap it.
-        sqlx::query("UPDATE bookings SET state = 'rescheduled', proposed_start_ms = NULL, updated_at_ms = ? WHERE id = ?")
+        sqlx::query("UPDATE bookings SET state = 'rescheduled', proposed_start_ms = NULL, updated_at_ms = $1 WHERE id = $2")
             .bind(ms(now))
             .bind(old_id)
             .execute(&mut *tx)
             .await?;
         let new_id = insert_if_free(&mut tx, new, now).await?;
-        sqlx::query("UPDATE bookings SET rescheduled_to = ? WHERE id = ?")
+        sqlx::query("UPDATE bookings SET rescheduled_to = $1 WHERE id = $2")
             .bind(new_id)
             .bind(old_id)
             .execute(&mut *tx)
             .await?;
         // The money stays where it is: the new booking takes over the old one's hold.
         sqlx::query(
-            "UPDATE bookings SET (hold_id, commission_bps) = (SELECT hold_id, commission_bps FROM bookings WHERE id = ?) WHERE id = ?",
+            "UPDATE bookings SET (hold_id, commission_bps) = (SELECT hold_id, commission_bps FROM bookings WHERE id = $1) WHERE id = $2",
         )
         .bind(old_id)
         .bind(new_id)
@@ -279,7 +279,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Booking> {
         let done = sqlx::query(
-            "UPDATE bookings SET proposed_start_ms = ?, updated_at_ms = ? WHERE id = ? AND state = 'confirmed'",
+            "UPDATE bookings SET proposed_start_ms = $1, updated_at_ms = $2 WHERE id = $3 AND state = 'confirmed'",
         )
         .bind(start.map(ms))
         .bind(ms(now))
@@ -306,7 +306,7 @@ impl Store {
         match token_hash {
             Some(hash) => {
                 sqlx::query(
-                    "INSERT INTO calendar_feeds (account_id, token_hash, created_at_ms) VALUES (?, ?, ?) \
+                    "INSERT INTO calendar_feeds (account_id, token_hash, created_at_ms) VALUES ($1, $2, $3) \
                      ON CONFLICT (account_id) DO UPDATE SET token_hash = excluded.token_hash, created_at_ms = excluded.created_at_ms",
                 )
                 .bind(account_id)
@@ -316,7 +316,7 @@ impl Store {
                 .await?;
             }
             None => {
-                sqlx::query("DELETE FROM calendar_feeds WHERE account_id = ?")
+                sqlx::query("DELETE FROM calendar_feeds WHERE account_id = $1")
                     .bind(account_id)
                     .execute(&self.pool)
                     .await?;
@@ -328,7 +328,7 @@ impl Store {
     /// When the account's feed was made, if it has one.
     pub async fn calendar_feed_since(&self, account_id: i64) -> Result<Option<Timestamp>> {
         let at: Option<i64> =
-            sqlx::query_scalar("SELECT created_at_ms FROM calendar_feeds WHERE account_id = ?")
+            sqlx::query_scalar("SELECT created_at_ms FROM calendar_feeds WHERE account_id = $1")
                 .bind(account_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -339,7 +339,7 @@ impl Store {
     pub async fn calendar_feed_owner(&self, token_hash: &[u8]) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "SELECT f.account_id FROM calendar_feeds f JOIN accounts a ON a.id = f.account_id \
-             WHERE f.token_hash = ? AND a.suspended_at_ms IS NULL",
+             WHERE f.token_hash = $1 AND a.suspended_at_ms IS NULL",
         )
         .bind(token_hash)
         .fetch_one(&self.pool)
@@ -354,8 +354,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Booking>> {
         let rows = sqlx::query(crate::dynamic(format!(
-            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE (b.buyer_id = ?1 OR b.provider_id = ?1) AND b.end_ms > ?2 \
-             ORDER BY b.start_ms LIMIT ?3"
+            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE (b.buyer_id = $1 OR b.provider_id = $1) AND b.end_ms > $2 \
+             ORDER BY b.start_ms LIMIT $3"
         )))
         .bind(account_id)
         .bind(ms(since))
@@ -368,7 +368,7 @@ impl Store {
     /// Whether the provider has a session going on at `now`.
     pub async fn in_session(&self, provider_id: i64, now: Timestamp) -> Result<bool> {
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM bookings WHERE provider_id = ? AND state IN ('confirmed', 'in_progress') AND start_ms <= ? AND end_ms > ? LIMIT 1",
+            "SELECT 1 FROM bookings WHERE provider_id = $1 AND state IN ('confirmed', 'in_progress') AND start_ms <= $2 AND end_ms > $3 LIMIT 1",
         )
         .bind(provider_id)
         .bind(ms(now))
@@ -386,7 +386,7 @@ impl Store {
         new: &NewBooking<'_>,
         now: Timestamp,
     ) -> Result<Booking, BookError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let end = new.start + jiff::SignedDuration::from_mins(i64::from(new.session_minutes));
         let busy = load_busy(&mut tx, new.provider_id, new.start, end).await?;
         if busy.iter().any(|b| b.start < end && new.start < b.end) {
@@ -399,7 +399,7 @@ impl Store {
 
     pub async fn booking(&self, id: i64) -> Result<Booking> {
         let row = sqlx::query(crate::dynamic(format!(
-            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.id = ?"
+            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.id = $1"
         )))
         .bind(id)
         .fetch_one(&self.pool)
@@ -410,13 +410,13 @@ impl Store {
     /// Bookings where `account_id` is the buyer or the provider, soonest first.
     pub async fn bookings_of(&self, account_id: i64, page: Page) -> Result<Paged<Booking>> {
         let total: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM bookings WHERE buyer_id = ?1 OR provider_id = ?1",
+            "SELECT COUNT(*) FROM bookings WHERE buyer_id = $1 OR provider_id = $1",
         )
         .bind(account_id)
         .fetch_one(&self.pool)
         .await?;
         let rows = sqlx::query(crate::dynamic(format!(
-            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.buyer_id = ?1 OR b.provider_id = ?1 ORDER BY b.start_ms, b.id LIMIT ?2 OFFSET ?3"
+            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.buyer_id = $1 OR b.provider_id = $1 ORDER BY b.start_ms, b.id LIMIT $2 OFFSET $3"
         )))
         .bind(account_id)
         .bind(page.limit)
@@ -443,7 +443,7 @@ impl Store {
         settle: crate::Settle,
         now: Timestamp,
     ) -> Result<Booking> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let done = transition_on(&mut tx, id, from, event, reason, fee_minor, settle, now).await?;
         tx.commit().await?;
         Ok(done)
@@ -454,7 +454,7 @@ impl Store {
 /// transaction.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn transition_on(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     id: i64,
     from: BookingState,
     event: BookingEvent,
@@ -473,9 +473,9 @@ pub(crate) async fn transition_on(
         ));
     }
     sqlx::query(
-        "UPDATE bookings SET state = ?, cancel_reason = COALESCE(?, cancel_reason), \
-         cancel_fee_minor = COALESCE(?, cancel_fee_minor), proposed_start_ms = NULL, updated_at_ms = ? \
-         WHERE id = ?",
+        "UPDATE bookings SET state = $1, cancel_reason = COALESCE($2, cancel_reason), \
+         cancel_fee_minor = COALESCE($3, cancel_fee_minor), proposed_start_ms = NULL, updated_at_ms = $4 \
+         WHERE id = $5",
     )
     .bind(next.as_str())
     .bind(reason)
@@ -489,13 +489,13 @@ pub(crate) async fn transition_on(
 }
 
 async fn load_availability(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     provider_id: i64,
     listing_id: Option<i64>,
 ) -> Result<Availability> {
     let mut a = load_provider_availability(conn, provider_id).await?;
     if let Some(listing_id) = listing_id {
-        let row = sqlx::query("SELECT weekly, overrides FROM listing_hours WHERE listing_id = ?")
+        let row = sqlx::query("SELECT weekly, overrides FROM listing_hours WHERE listing_id = $1")
             .bind(listing_id)
             .fetch_optional(&mut *conn)
             .await?;
@@ -518,17 +518,17 @@ async fn load_availability(
 }
 
 async fn load_provider_availability(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     provider_id: i64,
 ) -> Result<Availability> {
     let zone: Option<String> =
-        sqlx::query_scalar("SELECT time_zone FROM providers WHERE account_id = ?")
+        sqlx::query_scalar("SELECT time_zone FROM providers WHERE account_id = $1")
             .bind(provider_id)
             .fetch_optional(&mut *conn)
             .await?;
     let time_zone = TimeZone::get(zone.as_deref().unwrap_or("UTC")).unwrap_or(TimeZone::UTC);
     let row = sqlx::query(
-        "SELECT weekly, overrides, buffer_before_min, buffer_after_min, notice_min, horizon_days, step_min FROM availability WHERE provider_id = ?",
+        "SELECT weekly, overrides, buffer_before_min, buffer_after_min, notice_min, horizon_days, step_min FROM availability WHERE provider_id = $1",
     )
     .bind(provider_id)
     .fetch_optional(&mut *conn)
@@ -571,7 +571,7 @@ async fn load_provider_availability(
 
 /// Bookings that hold time and touch `[from, to)`, widened by a day for buffers.
 async fn load_busy(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     provider_id: i64,
     from: Timestamp,
     to: Timestamp,
@@ -579,7 +579,7 @@ async fn load_busy(
     let day = 24 * 3600 * 1000;
     let rows = sqlx::query(
         "SELECT listing_id, start_ms, end_ms, seats FROM bookings \
-         WHERE provider_id = ? AND state IN ('confirmed', 'in_progress') AND end_ms > ? AND start_ms < ?",
+         WHERE provider_id = $1 AND state IN ('confirmed', 'in_progress') AND end_ms > $2 AND start_ms < $3",
     )
     .bind(provider_id)
     .bind(ms(from) - day)
@@ -598,7 +598,7 @@ async fn load_busy(
 }
 
 async fn insert_if_free(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     new: &NewBooking<'_>,
     now: Timestamp,
 ) -> Result<i64, BookError> {
@@ -620,7 +620,7 @@ async fn insert_if_free(
 }
 
 async fn insert(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     new: &NewBooking<'_>,
     end: Timestamp,
     now: Timestamp,
@@ -628,7 +628,7 @@ async fn insert(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO bookings (listing_id, provider_id, buyer_id, start_ms, end_ms, seats, state, title, price_model, \
              price_minor, minimum_minutes, currency, cancellation_policy, commission_bps, created_at_ms, updated_at_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, 'confirmed', $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(new.listing_id)
     .bind(new.provider_id)

@@ -10,12 +10,12 @@ use crate::model::{Job, JobCounts, Notification, Page, Paged};
 use crate::{Result, Store, StoreError, dynamic, ms, ts, unique_as};
 use jiff::{SignedDuration, Timestamp};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 const JOB_COLUMNS: &str = "id, kind, payload, dedupe_key, state, run_at_ms, attempts, max_attempts, \
      last_error, created_at_ms, finished_at_ms";
 
-fn job(row: &SqliteRow) -> Job {
+fn job(row: &AnyRow) -> Job {
     Job {
         id: row.get("id"),
         kind: row.get("kind"),
@@ -34,7 +34,7 @@ fn job(row: &SqliteRow) -> Job {
 const NOTIFICATION_COLUMNS: &str =
     "id, account_id, kind, title, body, link, job_id, created_at_ms, read_at_ms, emailed_at_ms";
 
-fn notification(row: &SqliteRow) -> Notification {
+fn notification(row: &AnyRow) -> Notification {
     Notification {
         id: row.get("id"),
         account_id: row.get("account_id"),
@@ -69,7 +69,7 @@ impl Store {
     ) -> Result<Job> {
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO jobs (kind, payload, dedupe_key, run_at_ms, max_attempts, created_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(kind)
         .bind(payload)
@@ -83,7 +83,7 @@ impl Store {
         let id = match (inserted, dedupe_key) {
             (Ok(id), _) => id,
             (Err(StoreError::Conflict(_)), Some(key)) => {
-                sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = ?")
+                sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = $1")
                     .bind(key)
                     .fetch_one(&self.pool)
                     .await?
@@ -97,8 +97,8 @@ impl Store {
     /// when it is cancelled or moved). Returns how many.
     pub async fn cancel_jobs(&self, prefix: &str, now: Timestamp) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE jobs SET state = 'cancelled', finished_at_ms = ?, dedupe_key = NULL \
-             WHERE state = 'pending' AND dedupe_key LIKE ? ESCAPE '\\'",
+            "UPDATE jobs SET state = 'cancelled', finished_at_ms = $1, dedupe_key = NULL \
+             WHERE state = 'pending' AND dedupe_key LIKE $2 ESCAPE '\\'",
         )
         .bind(ms(now))
         .bind(format!("{}%", crate::accounts::like_escape(prefix)))
@@ -109,7 +109,7 @@ impl Store {
 
     pub async fn job(&self, id: i64) -> Result<Job> {
         let row = sqlx::query(dynamic(format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"
         )))
         .bind(id)
         .fetch_one(&self.pool)
@@ -118,24 +118,28 @@ impl Store {
     }
 
     /// Takes the next due job (or one whose lease passed), leasing it for `lease`.
+    /// Runs under the write lock, so two nodes sharing a PostgreSQL database never take
+    /// the same job: the second claimant's query runs after the first one committed.
     pub async fn claim_job(&self, lease: SignedDuration, now: Timestamp) -> Result<Option<Job>> {
+        let mut tx = self.write().await?;
         let row = sqlx::query(dynamic(format!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until_ms = ?1 \
-             WHERE id = (SELECT id FROM jobs WHERE (state = 'pending' AND run_at_ms <= ?2) \
-                OR (state = 'running' AND locked_until_ms < ?2) ORDER BY run_at_ms, id LIMIT 1) \
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until_ms = $1 \
+             WHERE id = (SELECT id FROM jobs WHERE (state = 'pending' AND run_at_ms <= $2) \
+                OR (state = 'running' AND locked_until_ms < $2) ORDER BY run_at_ms, id LIMIT 1) \
              RETURNING {JOB_COLUMNS}"
         )))
         .bind(ms(now + lease))
         .bind(ms(now))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(row.as_ref().map(job))
     }
 
     pub async fn finish_job(&self, id: i64, now: Timestamp) -> Result<()> {
         sqlx::query(
-            "UPDATE jobs SET state = 'done', finished_at_ms = ?, locked_until_ms = NULL, last_error = NULL \
-             WHERE id = ? AND state = 'running'",
+            "UPDATE jobs SET state = 'done', finished_at_ms = $1, locked_until_ms = NULL, last_error = NULL \
+             WHERE id = $2 AND state = 'running'",
         )
         .bind(ms(now))
         .bind(id)
@@ -151,8 +155,8 @@ impl Store {
         let error: String = error.chars().take(2000).collect();
         if j.attempts >= j.max_attempts {
             sqlx::query(
-                "UPDATE jobs SET state = 'failed', last_error = ?, finished_at_ms = ?, locked_until_ms = NULL \
-                 WHERE id = ? AND state = 'running'",
+                "UPDATE jobs SET state = 'failed', last_error = $1, finished_at_ms = $2, locked_until_ms = NULL \
+                 WHERE id = $3 AND state = 'running'",
             )
             .bind(&error)
             .bind(ms(now))
@@ -161,8 +165,8 @@ impl Store {
             .await?;
         } else {
             sqlx::query(
-                "UPDATE jobs SET state = 'pending', last_error = ?, run_at_ms = ?, locked_until_ms = NULL \
-                 WHERE id = ? AND state = 'running'",
+                "UPDATE jobs SET state = 'pending', last_error = $1, run_at_ms = $2, locked_until_ms = NULL \
+                 WHERE id = $3 AND state = 'running'",
             )
             .bind(&error)
             .bind(ms(now + backoff(j.attempts)))
@@ -176,8 +180,8 @@ impl Store {
     /// Puts a failed job back in line, now.
     pub async fn retry_job(&self, id: i64, now: Timestamp) -> Result<Job> {
         let done = sqlx::query(
-            "UPDATE jobs SET state = 'pending', run_at_ms = ?, attempts = 0, finished_at_ms = NULL \
-             WHERE id = ? AND state = 'failed'",
+            "UPDATE jobs SET state = 'pending', run_at_ms = $1, attempts = 0, finished_at_ms = NULL \
+             WHERE id = $2 AND state = 'failed'",
         )
         .bind(ms(now))
         .bind(id)
@@ -194,7 +198,7 @@ impl Store {
 
     /// Jobs in a state, soonest (pending) or newest (others) first.
     pub async fn jobs(&self, state: &str, page: Page) -> Result<Paged<Job>> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = ?")
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = $1")
             .bind(state)
             .fetch_one(&self.pool)
             .await?;
@@ -204,7 +208,7 @@ impl Store {
             "id DESC"
         };
         let rows = sqlx::query(dynamic(format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE state = ? ORDER BY {order} LIMIT ? OFFSET ?"
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE state = $1 ORDER BY {order} LIMIT $2 OFFSET $3"
         )))
         .bind(state)
         .bind(page.limit)
@@ -246,7 +250,7 @@ impl Store {
     ) -> Result<(Notification, bool)> {
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO notifications (account_id, kind, title, body, link, job_id, created_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(account_id)
         .bind(kind)
@@ -262,7 +266,7 @@ impl Store {
             Ok(id) => (id, true),
             Err(StoreError::Conflict(_)) => (
                 sqlx::query_scalar(
-                    "SELECT id FROM notifications WHERE job_id = ? AND account_id = ?",
+                    "SELECT id FROM notifications WHERE job_id = $1 AND account_id = $2",
                 )
                 .bind(job_id)
                 .bind(account_id)
@@ -277,7 +281,7 @@ impl Store {
 
     pub async fn notification(&self, id: i64) -> Result<Notification> {
         let row = sqlx::query(dynamic(format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?"
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE id = $1"
         )))
         .bind(id)
         .fetch_one(&self.pool)
@@ -287,7 +291,7 @@ impl Store {
 
     pub async fn mark_emailed(&self, id: i64, now: Timestamp) -> Result<()> {
         sqlx::query(
-            "UPDATE notifications SET emailed_at_ms = ? WHERE id = ? AND emailed_at_ms IS NULL",
+            "UPDATE notifications SET emailed_at_ms = $1 WHERE id = $2 AND emailed_at_ms IS NULL",
         )
         .bind(ms(now))
         .bind(id)
@@ -299,12 +303,12 @@ impl Store {
     /// A person's notifications, newest first.
     pub async fn notifications(&self, account_id: i64, page: Page) -> Result<Paged<Notification>> {
         let total: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE account_id = ?")
+            sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE account_id = $1")
                 .bind(account_id)
                 .fetch_one(&self.pool)
                 .await?;
         let rows = sqlx::query(dynamic(format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?"
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE account_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
         )))
         .bind(account_id)
         .bind(page.limit)
@@ -319,7 +323,7 @@ impl Store {
 
     pub async fn unread_count(&self, account_id: i64) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM notifications WHERE account_id = ? AND read_at_ms IS NULL",
+            "SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND read_at_ms IS NULL",
         )
         .bind(account_id)
         .fetch_one(&self.pool)
@@ -332,7 +336,7 @@ impl Store {
         let done = match id {
             Some(id) => {
                 let owner: Option<i64> =
-                    sqlx::query_scalar("SELECT account_id FROM notifications WHERE id = ?")
+                    sqlx::query_scalar("SELECT account_id FROM notifications WHERE id = $1")
                         .bind(id)
                         .fetch_optional(&self.pool)
                         .await?;
@@ -340,7 +344,7 @@ impl Store {
                     return Err(StoreError::NotFound);
                 }
                 sqlx::query(
-                    "UPDATE notifications SET read_at_ms = ? WHERE id = ? AND read_at_ms IS NULL",
+                    "UPDATE notifications SET read_at_ms = $1 WHERE id = $2 AND read_at_ms IS NULL",
                 )
                 .bind(ms(now))
                 .bind(id)
@@ -349,7 +353,7 @@ impl Store {
             }
             None => {
                 sqlx::query(
-                    "UPDATE notifications SET read_at_ms = ? WHERE account_id = ? AND read_at_ms IS NULL",
+                    "UPDATE notifications SET read_at_ms = $1 WHERE account_id = $2 AND read_at_ms IS NULL",
                 )
                 .bind(ms(now))
                 .bind(account_id)
@@ -362,20 +366,20 @@ impl Store {
 
     /// Whether the account wants email of this kind (yes unless turned off).
     pub async fn email_enabled(&self, account_id: i64, kind: &str) -> Result<bool> {
-        let v: Option<bool> = sqlx::query_scalar(
-            "SELECT enabled FROM email_preferences WHERE account_id = ? AND kind = ?",
+        let v: Option<i64> = sqlx::query_scalar(
+            "SELECT enabled FROM email_preferences WHERE account_id = $1 AND kind = $2",
         )
         .bind(account_id)
         .bind(kind)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(v.unwrap_or(true))
+        Ok(v.is_none_or(|enabled| enabled != 0))
     }
 
     /// The kinds the account turned email off for.
     pub async fn emails_off(&self, account_id: i64) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT kind FROM email_preferences WHERE account_id = ? AND enabled = 0 ORDER BY kind",
+            "SELECT kind FROM email_preferences WHERE account_id = $1 AND enabled = 0 ORDER BY kind",
         )
         .bind(account_id)
         .fetch_all(&self.pool)
@@ -384,12 +388,12 @@ impl Store {
 
     pub async fn set_email(&self, account_id: i64, kind: &str, enabled: bool) -> Result<()> {
         sqlx::query(
-            "INSERT INTO email_preferences (account_id, kind, enabled) VALUES (?, ?, ?) \
+            "INSERT INTO email_preferences (account_id, kind, enabled) VALUES ($1, $2, $3) \
              ON CONFLICT (account_id, kind) DO UPDATE SET enabled = excluded.enabled",
         )
         .bind(account_id)
         .bind(kind)
-        .bind(enabled)
+        .bind(i64::from(enabled))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -398,14 +402,14 @@ impl Store {
     /// The account's unsubscribe token, made with `fresh` the first time.
     pub async fn unsubscribe_token(&self, account_id: i64, fresh: &str) -> Result<String> {
         sqlx::query(
-            "INSERT INTO unsubscribe_tokens (account_id, token) VALUES (?, ?) ON CONFLICT (account_id) DO NOTHING",
+            "INSERT INTO unsubscribe_tokens (account_id, token) VALUES ($1, $2) ON CONFLICT (account_id) DO NOTHING",
         )
         .bind(account_id)
         .bind(fresh)
         .execute(&self.pool)
         .await?;
         Ok(
-            sqlx::query_scalar("SELECT token FROM unsubscribe_tokens WHERE account_id = ?")
+            sqlx::query_scalar("SELECT token FROM unsubscribe_tokens WHERE account_id = $1")
                 .bind(account_id)
                 .fetch_one(&self.pool)
                 .await?,
@@ -414,7 +418,7 @@ impl Store {
 
     pub async fn account_by_unsubscribe_token(&self, token: &str) -> Result<i64> {
         Ok(
-            sqlx::query_scalar("SELECT account_id FROM unsubscribe_tokens WHERE token = ?")
+            sqlx::query_scalar("SELECT account_id FROM unsubscribe_tokens WHERE token = $1")
                 .bind(token)
                 .fetch_one(&self.pool)
                 .await?,
@@ -424,7 +428,7 @@ impl Store {
     /// Confirmed bookings starting in `[from, to)`, for the reminder sweep.
     pub async fn bookings_starting(&self, from: Timestamp, to: Timestamp) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar(
-            "SELECT id FROM bookings WHERE state = 'confirmed' AND start_ms >= ? AND start_ms < ? ORDER BY start_ms",
+            "SELECT id FROM bookings WHERE state = 'confirmed' AND start_ms >= $1 AND start_ms < $2 ORDER BY start_ms",
         )
         .bind(ms(from))
         .bind(ms(to))

@@ -7,6 +7,8 @@
 
 mod accounts;
 mod bookings;
+mod copy;
+mod helpnow;
 mod jobs;
 mod listings;
 pub mod model;
@@ -15,14 +17,18 @@ mod orgs;
 mod providers;
 mod reputation;
 mod rooms;
+pub mod scratch;
 
 pub use bookings::{BookError, default_weekly};
+pub use copy::CopyReport;
+pub use helpnow::{AskRefusal, HelpRequest, LINE_MAX, LineChange};
 pub use jobs::backoff;
 pub use model::*;
 pub use money::Settle;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::{Any, AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Transaction};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -31,10 +37,36 @@ use std::time::Duration;
 pub const SQLITE_FILE: &str = "onhand.sqlite3";
 /// How long a writer waits for another writer before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Connections in the pool; SQLite serializes writers anyway.
+/// Connections in the pool for SQLite, which serializes writers anyway.
 pub const MAX_CONNECTIONS: u32 = 8;
+/// Connections per node for PostgreSQL.
+pub const MAX_PG_CONNECTIONS: u32 = 16;
+/// The advisory lock every PostgreSQL write transaction takes first (see `Store::write`).
+const WRITE_LOCK: i64 = 0x6f6e_6861_6e64; // "onhand"
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The PostgreSQL channel nodes tell each other about events on.
+pub const EVENTS_CHANNEL: &str = "onhand_events";
+
+/// Receives what every node publishes (see `Store::listen`).
+pub struct Listener(sqlx::postgres::PgListener);
+
+impl Listener {
+    /// The next payload. After a lost connection it reconnects by itself; what was
+    /// published meanwhile is missed, and `Ok(None)` says so.
+    pub async fn recv(&mut self) -> Result<Option<String>> {
+        Ok(self.0.try_recv().await?.map(|n| n.payload().to_string()))
+    }
+}
+
+/// Which database engine a `Store` runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
 
 /// What went wrong in the store, split by what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -83,9 +115,16 @@ fn unique_as(e: sqlx::Error, what: &'static str) -> StoreError {
 }
 
 /// The database. Cheap to clone: clones share one pool.
+///
+/// Every query is written once, in the SQL both engines speak (`$N` placeholders,
+/// integers for flags, `CAST(SUM(..) AS BIGINT)`, `LOWER(..) LIKE` for case-blind
+/// matching), and runs through sqlx's `Any` driver.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
+    /// The PostgreSQL URL, for the LISTEN connection (`Store::listen`).
+    url: Option<std::sync::Arc<str>>,
 }
 
 impl Store {
@@ -93,27 +132,150 @@ impl Store {
     /// embedded migration.
     pub async fn open_sqlite(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Backend(Box::new(e)))?;
-        let path = data_dir.join(SQLITE_FILE);
-        let options = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(&path)
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join(SQLITE_FILE))
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
+        // WAL is a property of the file: set it once, with the engine's own driver.
+        options
+            .clone()
+            .journal_mode(SqliteJournalMode::Wal)
+            .connect()
+            .await?
+            .close()
             .await?;
-        let store = Store { pool };
+        let any = AnyConnectOptions::from_url(&options.to_url_lossy())?;
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(any)
+            .await?;
+        let store = Store {
+            pool,
+            backend: Backend::Sqlite,
+            url: None,
+        };
         store.migrate().await?;
         Ok(store)
     }
 
-    /// Applies migrations that have not run yet. Safe to call on every start.
+    /// Connects to the PostgreSQL database at `url` (`postgres://...`) and applies every
+    /// embedded migration. Several nodes may share one database.
+    pub async fn open_postgres(url: &str) -> Result<Store> {
+        let pool = Self::postgres_pool(url).await?;
+        let store = Store {
+            pool,
+            backend: Backend::Postgres,
+            url: Some(url.into()),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn postgres_pool(url: &str) -> Result<AnyPool> {
+        sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str(url)?;
+        Ok(AnyPoolOptions::new()
+            .max_connections(MAX_PG_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Opens the database a URL names: `postgres://...` (or `postgresql://`) or
+    /// `sqlite://<data dir>`.
+    pub async fn open(url: &str) -> Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Store::open_postgres(url).await
+        } else if let Some(dir) = url.strip_prefix("sqlite://") {
+            Store::open_sqlite(Path::new(dir)).await
+        } else {
+            Err(StoreError::WrongState(format!(
+                "the database URL must start with postgres:// or sqlite://, not {:?}",
+                url.split("://").next().unwrap_or(url)
+            )))
+        }
+    }
+
+    /// Tells every node listening on this database (PostgreSQL NOTIFY on
+    /// `EVENTS_CHANNEL`, delivered after the sender's transaction, in commit order).
+    /// Returns false on SQLite, where this process is the only node: the caller
+    /// delivers locally.
+    pub async fn publish(&self, payload: &str) -> Result<bool> {
+        if self.backend != Backend::Postgres {
+            return Ok(false);
+        }
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(EVENTS_CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await?;
+        Ok(true)
+    }
+
+    /// A connection that receives every `publish` of every node, or `None` on SQLite.
+    pub async fn listen(&self) -> Result<Option<Listener>> {
+        let Some(url) = &self.url else {
+            return Ok(None);
+        };
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        Ok(Some(Listener(listener)))
+    }
+
+    /// Applies migrations that have not run yet. Safe to call on every start, and from
+    /// several nodes at once: sqlx takes a database lock while it migrates.
     pub async fn migrate(&self) -> Result<()> {
-        SQLITE_MIGRATIONS.run(&self.pool).await?;
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
         Ok(())
+    }
+
+    /// Begins a write transaction. Writers are serialized on both engines, so every
+    /// check-then-write in this crate (a slot still free, a wallet still covering a
+    /// hold) sees the last committed write: SQLite takes its write lock up front
+    /// (`BEGIN IMMEDIATE`); PostgreSQL takes one transaction-scoped advisory lock, shared
+    /// by every node. Reads never wait for it. Booking exclusivity is also a constraint
+    /// in the PostgreSQL schema (`bookings_no_overlap`), a backstop this lock keeps from
+    /// ever firing.
+    async fn write(&self) -> Result<Transaction<'static, Any>> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// Begins a read-only transaction whose statements all see one snapshot.
+    async fn snapshot(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin().await?,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        })
     }
 
     /// Answers when the database does.

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use onhand_core::catalog::ListingContent;
 use onhand_core::money::Currency;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use std::sync::LazyLock;
 
 const VERSION_FIELDS: &[&str] = &[
@@ -40,7 +40,7 @@ static LISTING_SELECT: LazyLock<String> = LazyLock::new(|| {
         "SELECT l.id, l.provider_id, a.display_name AS provider_name, l.organization_id, \
          o.name AS organization_name, o.slug AS organization_slug, l.review_status, l.review_reason, \
          l.paused, l.featured, l.hidden_reason, l.created_at_ms, l.published_at_ms, l.submitted_at_ms, \
-         ({PUBLIC}) AS is_public{cols} \
+         CASE WHEN {PUBLIC} THEN 1 ELSE 0 END AS is_public{cols} \
          FROM listings l JOIN accounts a ON a.id = l.provider_id \
          LEFT JOIN providers pr ON pr.account_id = l.provider_id \
          LEFT JOIN organizations o ON o.id = l.organization_id \
@@ -53,7 +53,7 @@ static LISTING_SELECT: LazyLock<String> = LazyLock::new(|| {
 const PUBLIC: &str = "l.published_version_id IS NOT NULL AND l.paused = 0 AND l.hidden_at_ms IS NULL \
      AND a.suspended_at_ms IS NULL AND pr.status = 'approved'";
 
-fn version(row: &SqliteRow, prefix: &str) -> Option<ListingVersion> {
+fn version(row: &AnyRow, prefix: &str) -> Option<ListingVersion> {
     let col = |f: &str| format!("{prefix}{f}");
     let id: Option<i64> = row.get(col("id").as_str());
     Some(ListingVersion {
@@ -76,7 +76,7 @@ fn version(row: &SqliteRow, prefix: &str) -> Option<ListingVersion> {
     })
 }
 
-fn listing(row: &SqliteRow) -> Listing {
+fn listing(row: &AnyRow) -> Listing {
     Listing {
         id: row.get("id"),
         provider_id: row.get("provider_id"),
@@ -86,20 +86,20 @@ fn listing(row: &SqliteRow) -> Listing {
         organization_slug: row.get("organization_slug"),
         review_status: row.get("review_status"),
         review_reason: row.get("review_reason"),
-        paused: row.get("paused"),
-        featured: row.get("featured"),
+        paused: row.get::<i64, _>("paused") != 0,
+        featured: row.get::<i64, _>("featured") != 0,
         hidden_reason: row.get("hidden_reason"),
         created_at: ts(row.get("created_at_ms")),
         published_at: row.get::<Option<i64>, _>("published_at_ms").map(ts),
         submitted_at: row.get::<Option<i64>, _>("submitted_at_ms").map(ts),
         working: version(row, "w_").expect("every listing has a working version"),
         published: version(row, "p_"),
-        is_public: row.get("is_public"),
+        is_public: row.get::<i64, _>("is_public") != 0,
     }
 }
 
 async fn insert_version(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     listing_id: i64,
     c: &ListingContent,
     currency: Currency,
@@ -109,7 +109,7 @@ async fn insert_version(
         "INSERT INTO listing_versions (listing_id, title, description, category, subcategory, tags, languages, \
              intro_video_url, price_model, price_minor, minimum_minutes, currency, session_minutes, group_size, \
              cancellation_policy, created_at_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
     )
     .bind(listing_id)
     .bind(&c.title)
@@ -141,9 +141,9 @@ impl Store {
         currency: Currency,
         now: Timestamp,
     ) -> Result<Listing> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO listings (provider_id, organization_id, review_status, created_at_ms) VALUES (?, ?, 'draft', ?) RETURNING id",
+            "INSERT INTO listings (provider_id, organization_id, review_status, created_at_ms) VALUES ($1, $2, 'draft', $3) RETURNING id",
         )
         .bind(provider_id)
         .bind(organization_id)
@@ -151,7 +151,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let version_id = insert_version(&mut tx, id, content, currency, now).await?;
-        sqlx::query("UPDATE listings SET working_version_id = ? WHERE id = ?")
+        sqlx::query("UPDATE listings SET working_version_id = $1 WHERE id = $2")
             .bind(version_id)
             .bind(id)
             .execute(&mut *tx)
@@ -170,9 +170,9 @@ impl Store {
         currency: Currency,
         now: Timestamp,
     ) -> Result<Listing> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let (working, published): (i64, Option<i64>) = sqlx::query_as(
-            "SELECT working_version_id, published_version_id FROM listings WHERE id = ?",
+            "SELECT working_version_id, published_version_id FROM listings WHERE id = $1",
         )
         .bind(id)
         .fetch_one(&mut *tx)
@@ -180,20 +180,20 @@ impl Store {
         if published == Some(working) {
             let version_id = insert_version(&mut tx, id, content, currency, now).await?;
             sqlx::query(
-                "UPDATE listings SET working_version_id = ?, review_status = 'draft', review_reason = NULL WHERE id = ?",
+                "UPDATE listings SET working_version_id = $1, review_status = 'draft', review_reason = NULL WHERE id = $2",
             )
             .bind(version_id)
             .bind(id)
             .execute(&mut *tx)
             .await?;
         } else {
-            sqlx::query("DELETE FROM listing_versions WHERE id = ?")
+            sqlx::query("DELETE FROM listing_versions WHERE id = $1")
                 .bind(working)
                 .execute(&mut *tx)
                 .await?;
             let version_id = insert_version(&mut tx, id, content, currency, now).await?;
             sqlx::query(
-                "UPDATE listings SET working_version_id = ?, review_status = 'draft', review_reason = NULL WHERE id = ?",
+                "UPDATE listings SET working_version_id = $1, review_status = 'draft', review_reason = NULL WHERE id = $2",
             )
             .bind(version_id)
             .bind(id)
@@ -207,8 +207,8 @@ impl Store {
     /// Sends a draft or rejected working copy to the operator.
     pub async fn submit_listing(&self, id: i64, now: Timestamp) -> Result<Listing> {
         let done = sqlx::query(
-            "UPDATE listings SET review_status = 'submitted', review_reason = NULL, submitted_at_ms = ? \
-             WHERE id = ? AND review_status IN ('draft', 'rejected')",
+            "UPDATE listings SET review_status = 'submitted', review_reason = NULL, submitted_at_ms = $1 \
+             WHERE id = $2 AND review_status IN ('draft', 'rejected')",
         )
         .bind(ms(now))
         .bind(id)
@@ -234,10 +234,10 @@ impl Store {
     ) -> Result<Listing> {
         let done = if approve {
             sqlx::query(
-                "UPDATE listings SET review_status = 'approved', review_reason = ?, \
+                "UPDATE listings SET review_status = 'approved', review_reason = $1, \
                      published_version_id = working_version_id, \
-                     published_at_ms = COALESCE(published_at_ms, ?) \
-                 WHERE id = ? AND review_status = 'submitted'",
+                     published_at_ms = COALESCE(published_at_ms, $2) \
+                 WHERE id = $3 AND review_status = 'submitted'",
             )
             .bind(reason)
             .bind(ms(now))
@@ -246,7 +246,7 @@ impl Store {
             .await?
         } else {
             sqlx::query(
-                "UPDATE listings SET review_status = 'rejected', review_reason = ? WHERE id = ? AND review_status = 'submitted'",
+                "UPDATE listings SET review_status = 'rejected', review_reason = $1 WHERE id = $2 AND review_status = 'submitted'",
             )
             .bind(reason)
             .bind(id)
@@ -264,8 +264,8 @@ impl Store {
     }
 
     pub async fn set_listing_paused(&self, id: i64, paused: bool) -> Result<Listing> {
-        let done = sqlx::query("UPDATE listings SET paused = ? WHERE id = ?")
-            .bind(paused)
+        let done = sqlx::query("UPDATE listings SET paused = $1 WHERE id = $2")
+            .bind(i64::from(paused))
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -276,8 +276,8 @@ impl Store {
     }
 
     pub async fn set_listing_featured(&self, id: i64, featured: bool) -> Result<()> {
-        sqlx::query("UPDATE listings SET featured = ? WHERE id = ?")
-            .bind(featured)
+        sqlx::query("UPDATE listings SET featured = $1 WHERE id = $2")
+            .bind(i64::from(featured))
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -287,7 +287,7 @@ impl Store {
     /// A listing in any state. Callers decide who may see it.
     pub async fn listing(&self, id: i64) -> Result<Listing> {
         let row = sqlx::query(crate::dynamic(format!(
-            "{} WHERE l.id = ?",
+            "{} WHERE l.id = $1",
             *LISTING_SELECT
         )))
         .bind(id)
@@ -298,7 +298,7 @@ impl Store {
 
     /// Listings `account_id` delivers or that belong to an organization they own.
     pub async fn listings_managed_by(&self, account_id: i64, page: Page) -> Result<Paged<Listing>> {
-        let scope = "(l.provider_id = ?1 OR l.organization_id IN (SELECT id FROM organizations WHERE owner_id = ?1))";
+        let scope = "(l.provider_id = $1 OR l.organization_id IN (SELECT id FROM organizations WHERE owner_id = $1))";
         let total: i64 = sqlx::query_scalar(crate::dynamic(format!(
             "SELECT COUNT(*) FROM listings l WHERE {scope}"
         )))
@@ -306,7 +306,7 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         let rows = sqlx::query(crate::dynamic(format!(
-            "{} WHERE {scope} ORDER BY l.id DESC LIMIT ?2 OFFSET ?3",
+            "{} WHERE {scope} ORDER BY l.id DESC LIMIT $2 OFFSET $3",
             *LISTING_SELECT
         )))
         .bind(account_id)
@@ -327,7 +327,7 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?;
         let rows = sqlx::query(crate::dynamic(format!(
-            "{} WHERE l.review_status = 'submitted' ORDER BY l.submitted_at_ms, l.id LIMIT ? OFFSET ?",
+            "{} WHERE l.review_status = 'submitted' ORDER BY l.submitted_at_ms, l.id LIMIT $1 OFFSET $2",
             *LISTING_SELECT
         )))
         .bind(page.limit)
@@ -353,7 +353,7 @@ impl Store {
     /// Ids of every listing of a provider, public or not.
     pub async fn listing_ids_of_provider(&self, provider_id: i64) -> Result<Vec<i64>> {
         Ok(
-            sqlx::query_scalar("SELECT id FROM listings WHERE provider_id = ? ORDER BY id")
+            sqlx::query_scalar("SELECT id FROM listings WHERE provider_id = $1 ORDER BY id")
                 .bind(provider_id)
                 .fetch_all(&self.pool)
                 .await?,
@@ -371,19 +371,19 @@ impl Store {
         let mut conditions = vec![PUBLIC.to_string()];
         let mut binds: Vec<Bind> = Vec::new();
         if let Some(c) = &filter.category {
-            conditions.push("p.category = ?".into());
+            conditions.push(format!("p.category = ${}", binds.len() + 1));
             binds.push(Bind::Text(c.clone()));
         }
         if let Some(s) = &filter.subcategory {
-            conditions.push("p.subcategory = ?".into());
+            conditions.push(format!("p.subcategory = ${}", binds.len() + 1));
             binds.push(Bind::Text(s.clone()));
         }
         if let Some(id) = filter.provider_id {
-            conditions.push("l.provider_id = ?".into());
+            conditions.push(format!("l.provider_id = ${}", binds.len() + 1));
             binds.push(Bind::Int(id));
         }
         if let Some(id) = filter.organization_id {
-            conditions.push("l.organization_id = ?".into());
+            conditions.push(format!("l.organization_id = ${}", binds.len() + 1));
             binds.push(Bind::Int(id));
         }
         if filter.featured_only {
@@ -391,13 +391,13 @@ impl Store {
         }
         if let Some(text) = &filter.text {
             for word in text.split_whitespace().take(8) {
-                conditions.push(
-                    "(p.title LIKE ? ESCAPE '\\' OR p.description LIKE ? ESCAPE '\\' OR p.tags LIKE ? ESCAPE '\\' OR a.display_name LIKE ? ESCAPE '\\')".into(),
-                );
-                let pattern = format!("%{}%", crate::accounts::like_escape(word));
-                for _ in 0..4 {
-                    binds.push(Bind::Text(pattern.clone()));
-                }
+                let n = binds.len() + 1;
+                conditions.push(format!(
+                    "(LOWER(p.title) LIKE ${n} ESCAPE '\\' OR LOWER(p.description) LIKE ${n} ESCAPE '\\' \
+                     OR LOWER(p.tags) LIKE ${n} ESCAPE '\\' OR LOWER(a.display_name) LIKE ${n} ESCAPE '\\')"
+                ));
+                let pattern = format!("%{}%", crate::accounts::like_escape(&word.to_lowercase()));
+                binds.push(Bind::Text(pattern));
             }
         }
         let condition = conditions.join(" AND ");
@@ -405,7 +405,7 @@ impl Store {
             SortOrder::Newest => "l.published_at_ms DESC, l.id DESC",
             SortOrder::PriceLow => "p.price_minor ASC, l.id DESC",
             SortOrder::PriceHigh => "p.price_minor DESC, l.id DESC",
-            SortOrder::Title => "p.title COLLATE NOCASE ASC, l.id",
+            SortOrder::Title => "LOWER(p.title) ASC, l.id",
         };
         let count_sql = format!(
             "SELECT COUNT(*) FROM listings l JOIN accounts a ON a.id = l.provider_id \
@@ -421,8 +421,10 @@ impl Store {
         }
         let total = count.fetch_one(&self.pool).await?;
         let sql = format!(
-            "{} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
-            *LISTING_SELECT
+            "{} WHERE {condition} ORDER BY {order} LIMIT ${} OFFSET ${}",
+            *LISTING_SELECT,
+            binds.len() + 1,
+            binds.len() + 2
         );
         let mut query = sqlx::query(crate::dynamic(sql));
         for b in &binds {

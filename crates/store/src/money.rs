@@ -17,9 +17,9 @@ use crate::{Result, Store, StoreError, dynamic, ms, ts};
 use jiff::{SignedDuration, Timestamp};
 use onhand_core::ledger::{Ledger, LedgerAccount, TransferKind};
 use onhand_core::payments::{GUARANTEE_WINDOW, Split, refund_split, split_payment};
+use sqlx::AnyConnection;
 use sqlx::Row;
-use sqlx::SqliteConnection;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use std::collections::{BTreeMap, HashMap};
 
 /// How long idempotency keys are kept.
@@ -54,13 +54,13 @@ struct Memo<'a> {
 }
 
 async fn balance_on(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: LedgerAccount,
     currency: &str,
 ) -> Result<Balance> {
     let row = sqlx::query(
         "SELECT debits_posted, credits_posted, debits_pending, credits_pending FROM ledger_balances \
-         WHERE account = ? AND currency = ?",
+         WHERE account = $1 AND currency = $2",
     )
     .bind(account.key())
     .bind(currency)
@@ -69,7 +69,7 @@ async fn balance_on(
     Ok(row.map(|r| balance_of(&r)).unwrap_or_default())
 }
 
-fn balance_of(r: &SqliteRow) -> Balance {
+fn balance_of(r: &AnyRow) -> Balance {
     Balance {
         debits_posted: r.get("debits_posted"),
         credits_posted: r.get("credits_posted"),
@@ -82,14 +82,14 @@ fn balance_of(r: &SqliteRow) -> Balance {
 /// SQLite checks an upsert's proposed row against the CHECK constraints before it sees
 /// the conflict, and a lone debit row would fail them.
 async fn bump(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: LedgerAccount,
     currency: &str,
     delta: Balance,
 ) -> Result<()> {
     let updated = sqlx::query(
-        "UPDATE ledger_balances SET debits_posted = debits_posted + ?, credits_posted = credits_posted + ?, \
-         debits_pending = debits_pending + ?, credits_pending = credits_pending + ? WHERE account = ? AND currency = ?",
+        "UPDATE ledger_balances SET debits_posted = debits_posted + $1, credits_posted = credits_posted + $2, \
+         debits_pending = debits_pending + $3, credits_pending = credits_pending + $4 WHERE account = $5 AND currency = $6",
     )
     .bind(delta.debits_posted)
     .bind(delta.credits_posted)
@@ -102,7 +102,7 @@ async fn bump(
     if updated.rows_affected() == 0 {
         sqlx::query(
             "INSERT INTO ledger_balances (account, currency, debits_posted, credits_posted, debits_pending, credits_pending) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(account.key())
         .bind(currency)
@@ -117,7 +117,7 @@ async fn bump(
 }
 
 async fn check_funds(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     debit: LedgerAccount,
     currency: &str,
     amount_minor: i64,
@@ -141,7 +141,7 @@ async fn check_funds(
 
 #[allow(clippy::too_many_arguments)]
 async fn insert_transfer(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     kind: TransferKind,
     debit: LedgerAccount,
     credit: LedgerAccount,
@@ -151,7 +151,7 @@ async fn insert_transfer(
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO ledger_transfers (kind, debit, credit, currency, amount_minor, hold_id, purpose, booking_id, created_at_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(kind.as_str())
     .bind(debit.key())
@@ -168,7 +168,7 @@ async fn insert_transfer(
 
 /// Moves money now.
 async fn transfer(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     debit: LedgerAccount,
     credit: LedgerAccount,
     amount_minor: i64,
@@ -189,7 +189,7 @@ async fn transfer(
 
 /// Reserves money for a later post.
 async fn hold(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     debit: LedgerAccount,
     credit: LedgerAccount,
     amount_minor: i64,
@@ -212,7 +212,7 @@ async fn hold(
 /// available funds, recorded, and added to both balances, posted or pending.
 #[allow(clippy::too_many_arguments)]
 async fn open_transfer(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     kind: TransferKind,
     debit: LedgerAccount,
     credit: LedgerAccount,
@@ -258,11 +258,11 @@ struct OpenHold {
     amount_minor: i64,
 }
 
-async fn open_hold(conn: &mut SqliteConnection, hold_id: i64) -> Result<OpenHold> {
+async fn open_hold(conn: &mut AnyConnection, hold_id: i64) -> Result<OpenHold> {
     let row = sqlx::query(
         "SELECT t.debit, t.credit, t.currency, t.amount_minor, t.kind, \
          (SELECT r.id FROM ledger_transfers r WHERE r.hold_id = t.id) AS resolved_by \
-         FROM ledger_transfers t WHERE t.id = ?",
+         FROM ledger_transfers t WHERE t.id = $1",
     )
     .bind(hold_id)
     .fetch_optional(&mut *conn)
@@ -294,7 +294,7 @@ async fn open_hold(conn: &mut SqliteConnection, hold_id: i64) -> Result<OpenHold
 /// Resolves a hold: posts `post_minor` of it (the rest released), or with `None`
 /// releases all of it (a void, or an expiry when `expire`).
 async fn resolve(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     hold_id: i64,
     post_minor: Option<i64>,
     expire: bool,
@@ -343,14 +343,14 @@ async fn resolve(
 }
 
 pub(crate) async fn seal_on<T>(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     seal: Option<&Seal<'_, T>>,
     value: &T,
 ) -> Result<()> {
     if let Some(s) = seal {
         let (status, body) = (s.respond)(value);
         sqlx::query(
-            "UPDATE idempotency_keys SET status = ?, body = ? WHERE account_id = ? AND key = ?",
+            "UPDATE idempotency_keys SET status = $1, body = $2 WHERE account_id = $3 AND key = $4",
         )
         .bind(i64::from(status))
         .bind(body)
@@ -362,9 +362,9 @@ pub(crate) async fn seal_on<T>(
     Ok(())
 }
 
-pub(crate) async fn booking_on(conn: &mut SqliteConnection, id: i64) -> Result<Booking> {
+pub(crate) async fn booking_on(conn: &mut AnyConnection, id: i64) -> Result<Booking> {
     let row = sqlx::query(dynamic(format!(
-        "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.id = ?"
+        "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.id = $1"
     )))
     .bind(id)
     .fetch_one(&mut *conn)
@@ -375,7 +375,7 @@ pub(crate) async fn booking_on(conn: &mut SqliteConnection, id: i64) -> Result<B
 /// Makes the hold a new booking's price asks for. Called inside the booking's
 /// transaction, so no money means no booking.
 pub(crate) async fn hold_for_booking(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     booking_id: i64,
     new: &NewBooking<'_>,
     now: Timestamp,
@@ -397,7 +397,7 @@ pub(crate) async fn hold_for_booking(
         now,
     )
     .await?;
-    sqlx::query("UPDATE bookings SET hold_id = ? WHERE id = ?")
+    sqlx::query("UPDATE bookings SET hold_id = $1 WHERE id = $2")
         .bind(hold_id)
         .bind(booking_id)
         .execute(&mut *conn)
@@ -407,14 +407,14 @@ pub(crate) async fn hold_for_booking(
 
 /// Settles a booking's money as its state changes, inside the transition's transaction.
 pub(crate) async fn settle_booking(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     b: &Booking,
     settle: Settle,
     now: Timestamp,
 ) -> Result<()> {
     let hold_expired = match b.hold_id {
         Some(h) => sqlx::query_scalar::<_, i64>(
-            "SELECT 1 FROM ledger_transfers WHERE hold_id = ? AND kind = 'expire_pending'",
+            "SELECT 1 FROM ledger_transfers WHERE hold_id = $1 AND kind = 'expire_pending'",
         )
         .bind(h)
         .fetch_optional(&mut *conn)
@@ -425,7 +425,7 @@ pub(crate) async fn settle_booking(
     match settle {
         Settle::Keep => {}
         Settle::Started => {
-            sqlx::query("UPDATE bookings SET started_at_ms = ? WHERE id = ?")
+            sqlx::query("UPDATE bookings SET started_at_ms = $1 WHERE id = $2")
                 .bind(ms(now))
                 .bind(b.id)
                 .execute(&mut *conn)
@@ -445,7 +445,7 @@ pub(crate) async fn settle_booking(
                 )
                 .await?;
             }
-            sqlx::query("UPDATE bookings SET settled_at_ms = ? WHERE id = ?")
+            sqlx::query("UPDATE bookings SET settled_at_ms = $1 WHERE id = $2")
                 .bind(ms(now))
                 .bind(b.id)
                 .execute(&mut *conn)
@@ -488,7 +488,7 @@ pub(crate) async fn settle_booking(
                 .await?;
             }
             sqlx::query(
-                "UPDATE bookings SET charged_minor = ?, commission_minor = ?, settled_at_ms = ? WHERE id = ?",
+                "UPDATE bookings SET charged_minor = $1, commission_minor = $2, settled_at_ms = $3 WHERE id = $4",
             )
             .bind(amount_minor)
             .bind(commission_minor)
@@ -507,7 +507,7 @@ const REFUND_COLUMNS: &str = "r.id, r.booking_id, b.title AS booking_title, r.bu
 const REFUND_FROM: &str = "FROM refund_requests r JOIN bookings b ON b.id = r.booking_id \
      JOIN accounts ba ON ba.id = r.buyer_id JOIN accounts pa ON pa.id = r.provider_id";
 
-fn refund_request(r: &SqliteRow) -> RefundRequest {
+fn refund_request(r: &AnyRow) -> RefundRequest {
     RefundRequest {
         id: r.get("id"),
         booking_id: r.get("booking_id"),
@@ -528,9 +528,9 @@ fn refund_request(r: &SqliteRow) -> RefundRequest {
     }
 }
 
-async fn refund_request_on(conn: &mut SqliteConnection, id: i64) -> Result<RefundRequest> {
+async fn refund_request_on(conn: &mut AnyConnection, id: i64) -> Result<RefundRequest> {
     let row = sqlx::query(dynamic(format!(
-        "SELECT {REFUND_COLUMNS} {REFUND_FROM} WHERE r.id = ?"
+        "SELECT {REFUND_COLUMNS} {REFUND_FROM} WHERE r.id = $1"
     )))
     .bind(id)
     .fetch_one(&mut *conn)
@@ -550,7 +550,7 @@ struct RefundStep {
 impl RefundStep {
     async fn apply(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         r: &RefundRequest,
         note: Option<&str>,
         seal: Option<&Seal<'_, RefundRequest>>,
@@ -560,7 +560,7 @@ impl RefundStep {
             pay_refund(conn, r, now).await?;
         }
         sqlx::query(dynamic(format!(
-            "UPDATE refund_requests SET state = ?, {} = ?, {} = ? WHERE id = ?",
+            "UPDATE refund_requests SET state = $1, {} = $2, {} = $3 WHERE id = $4",
             self.note_column, self.time_column
         )))
         .bind(self.state)
@@ -577,7 +577,7 @@ impl RefundStep {
 
 /// Pays a granted refund back to the buyer: the provider's part from their earnings and
 /// the commission's part from revenue, in proportion.
-async fn pay_refund(conn: &mut SqliteConnection, r: &RefundRequest, now: Timestamp) -> Result<()> {
+async fn pay_refund(conn: &mut AnyConnection, r: &RefundRequest, now: Timestamp) -> Result<()> {
     let b = booking_on(conn, r.booking_id).await?;
     if r.amount_minor > b.charged_minor - b.refunded_minor {
         return Err(StoreError::WrongState(format!(
@@ -619,7 +619,7 @@ async fn pay_refund(conn: &mut SqliteConnection, r: &RefundRequest, now: Timesta
         )
         .await?;
     }
-    sqlx::query("UPDATE bookings SET refunded_minor = refunded_minor + ? WHERE id = ?")
+    sqlx::query("UPDATE bookings SET refunded_minor = refunded_minor + $1 WHERE id = $2")
         .bind(r.amount_minor)
         .bind(b.id)
         .execute(&mut *conn)
@@ -627,7 +627,7 @@ async fn pay_refund(conn: &mut SqliteConnection, r: &RefundRequest, now: Timesta
     Ok(())
 }
 
-fn top_up(r: &SqliteRow) -> TopUp {
+fn top_up(r: &AnyRow) -> TopUp {
     TopUp {
         id: r.get("id"),
         account_id: r.get("account_id"),
@@ -642,7 +642,7 @@ fn top_up(r: &SqliteRow) -> TopUp {
     }
 }
 
-fn payout(r: &SqliteRow) -> Payout {
+fn payout(r: &AnyRow) -> Payout {
     Payout {
         id: r.get("id"),
         provider_id: r.get("provider_id"),
@@ -657,8 +657,8 @@ fn payout(r: &SqliteRow) -> Payout {
     }
 }
 
-async fn payout_on(conn: &mut SqliteConnection, id: i64) -> Result<Payout> {
-    let row = sqlx::query("SELECT * FROM payouts WHERE id = ?")
+async fn payout_on(conn: &mut AnyConnection, id: i64) -> Result<Payout> {
+    let row = sqlx::query("SELECT * FROM payouts WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *conn)
         .await?;
@@ -668,15 +668,15 @@ async fn payout_on(conn: &mut SqliteConnection, id: i64) -> Result<Payout> {
 /// Earnings the guarantee still covers: the provider's share of sessions settled in the
 /// last 72 hours, or with a refund request waiting, less what was refunded of it.
 async fn locked_earnings(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     provider_id: i64,
     currency: &str,
     now: Timestamp,
 ) -> Result<i64> {
     let locked: Option<i64> = sqlx::query_scalar(
-        "SELECT SUM((charged_minor - commission_minor) - (refunded_minor - (refunded_minor * commission_minor / charged_minor))) \
-         FROM bookings b WHERE provider_id = ? AND currency = ? AND charged_minor > 0 \
-         AND (settled_at_ms > ? OR EXISTS (SELECT 1 FROM refund_requests r WHERE r.booking_id = b.id AND r.state IN ('open', 'disputed')))",
+        "SELECT CAST(SUM((charged_minor - commission_minor) - (refunded_minor - (refunded_minor * commission_minor / charged_minor))) AS BIGINT) \
+         FROM bookings b WHERE provider_id = $1 AND currency = $2 AND charged_minor > 0 \
+         AND (settled_at_ms > $3 OR EXISTS (SELECT 1 FROM refund_requests r WHERE r.booking_id = b.id AND r.state IN ('open', 'disputed')))",
     )
     .bind(provider_id)
     .bind(currency)
@@ -687,7 +687,7 @@ async fn locked_earnings(
 }
 
 async fn earnings_on(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     provider_id: i64,
     currency: &str,
     now: Timestamp,
@@ -712,9 +712,9 @@ impl Store {
         owner: &str,
         now: Timestamp,
     ) -> Result<Claim> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let row = sqlx::query(
-            "SELECT fingerprint, owner, status, body FROM idempotency_keys WHERE account_id = ? AND key = ?",
+            "SELECT fingerprint, owner, status, body FROM idempotency_keys WHERE account_id = $1 AND key = $2",
         )
         .bind(account_id)
         .bind(key)
@@ -723,7 +723,7 @@ impl Store {
         let claim = match row {
             None => {
                 sqlx::query(
-                    "INSERT INTO idempotency_keys (account_id, key, fingerprint, owner, created_at_ms) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO idempotency_keys (account_id, key, fingerprint, owner, created_at_ms) VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(account_id)
                 .bind(key)
@@ -743,7 +743,7 @@ impl Store {
                 None if r.get::<String, _>("owner") == owner => Claim::InFlight,
                 None => {
                     sqlx::query(
-                        "UPDATE idempotency_keys SET owner = ? WHERE account_id = ? AND key = ?",
+                        "UPDATE idempotency_keys SET owner = $1 WHERE account_id = $2 AND key = $3",
                     )
                     .bind(owner)
                     .bind(account_id)
@@ -767,7 +767,7 @@ impl Store {
         body: &str,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE idempotency_keys SET status = ?, body = ? WHERE account_id = ? AND key = ? AND status IS NULL",
+            "UPDATE idempotency_keys SET status = $1, body = $2 WHERE account_id = $3 AND key = $4 AND status IS NULL",
         )
         .bind(i64::from(status))
         .bind(body)
@@ -781,7 +781,7 @@ impl Store {
     /// Forgets an unfinished claim (the request failed on our side) so it may be retried.
     pub async fn release_idempotency(&self, account_id: i64, key: &str) -> Result<()> {
         sqlx::query(
-            "DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND status IS NULL",
+            "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND status IS NULL",
         )
         .bind(account_id)
         .bind(key)
@@ -792,7 +792,7 @@ impl Store {
 
     /// Drops keys older than `IDEMPOTENCY_KEEP`.
     pub async fn purge_idempotency(&self, now: Timestamp) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at_ms < ?")
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at_ms < $1")
             .bind(ms(now - IDEMPOTENCY_KEEP))
             .execute(&self.pool)
             .await?;
@@ -833,10 +833,10 @@ impl Store {
     ) -> Result<Paged<LedgerEntry>> {
         let key = account.key();
         // One read transaction: the balance and the transfers are the same snapshot.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.snapshot().await?;
         let total: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM ledger_transfers WHERE debit = ?1 AND currency = ?2) \
-             + (SELECT COUNT(*) FROM ledger_transfers WHERE credit = ?1 AND currency = ?2)",
+            "SELECT (SELECT COUNT(*) FROM ledger_transfers WHERE debit = $1 AND currency = $2) \
+             + (SELECT COUNT(*) FROM ledger_transfers WHERE credit = $1 AND currency = $2)",
         )
         .bind(&key)
         .bind(currency)
@@ -846,11 +846,11 @@ impl Store {
         // The newest `offset + limit` entries, merged from the two ordered index scans.
         let rows = sqlx::query(
             "SELECT id, kind, purpose, booking_id, hold_id, created_at_ms, \
-             CASE WHEN credit = ?1 THEN amount_minor ELSE -amount_minor END AS delta FROM ( \
-               SELECT * FROM (SELECT * FROM ledger_transfers WHERE debit = ?1 AND currency = ?2 ORDER BY id DESC LIMIT ?3) \
+             CASE WHEN credit = $1 THEN amount_minor ELSE -amount_minor END AS delta FROM ( \
+               SELECT * FROM (SELECT * FROM ledger_transfers WHERE debit = $1 AND currency = $2 ORDER BY id DESC LIMIT $3) AS d \
                UNION ALL \
-               SELECT * FROM (SELECT * FROM ledger_transfers WHERE credit = ?1 AND currency = ?2 ORDER BY id DESC LIMIT ?3)) \
-             ORDER BY id DESC LIMIT ?3",
+               SELECT * FROM (SELECT * FROM ledger_transfers WHERE credit = $1 AND currency = $2 ORDER BY id DESC LIMIT $3) AS c) AS t \
+             ORDER BY id DESC LIMIT $3",
         )
         .bind(&key)
         .bind(currency)
@@ -892,10 +892,10 @@ impl Store {
         let sums = |side: &'static str| {
             sqlx::query(dynamic(format!(
                 "SELECT \
-                 COALESCE(SUM(CASE WHEN kind IN ('posted', 'post_pending') THEN amount_minor END), 0) AS posted, \
-                 COALESCE(SUM(CASE WHEN kind = 'pending' AND NOT EXISTS \
-                   (SELECT 1 FROM ledger_transfers r WHERE r.hold_id = t.id) THEN amount_minor END), 0) AS pending \
-                 FROM ledger_transfers t WHERE {side} = ? AND currency = ?"
+                 COALESCE(CAST(SUM(CASE WHEN kind IN ('posted', 'post_pending') THEN amount_minor END) AS BIGINT), 0) AS posted, \
+                 COALESCE(CAST(SUM(CASE WHEN kind = 'pending' AND NOT EXISTS \
+                   (SELECT 1 FROM ledger_transfers r WHERE r.hold_id = t.id) THEN amount_minor END) AS BIGINT), 0) AS pending \
+                 FROM ledger_transfers t WHERE {side} = $1 AND currency = $2"
             )))
         };
         let debits = sums("debit")
@@ -920,8 +920,8 @@ impl Store {
     /// booking it was moved from) and all that followed.
     pub async fn booking_transfers(&self, booking_id: i64) -> Result<Vec<TransferRecord>> {
         let rows = sqlx::query(
-            "SELECT * FROM ledger_transfers WHERE booking_id = ?1 \
-             OR id = (SELECT hold_id FROM bookings WHERE id = ?1) ORDER BY id",
+            "SELECT * FROM ledger_transfers WHERE booking_id = $1 \
+             OR id = (SELECT hold_id FROM bookings WHERE id = $1) ORDER BY id",
         )
         .bind(booking_id)
         .fetch_all(&self.pool)
@@ -943,7 +943,7 @@ impl Store {
         seal: Option<&Seal<'_, TopUp>>,
         now: Timestamp,
     ) -> Result<TopUp> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let (state, gateway_ref, decline, transfer_id) = match outcome {
             ChargeOutcome::Succeeded { gateway_ref } => {
                 let memo = Memo {
@@ -966,7 +966,7 @@ impl Store {
         };
         let row = sqlx::query(
             "INSERT INTO top_ups (account_id, amount_minor, currency, state, gateway, gateway_ref, card_last4, decline_reason, transfer_id, created_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
         )
         .bind(account_id)
         .bind(amount_minor)
@@ -988,7 +988,7 @@ impl Store {
 
     pub async fn top_ups(&self, account_id: i64, limit: i64) -> Result<Vec<TopUp>> {
         let rows =
-            sqlx::query("SELECT * FROM top_ups WHERE account_id = ? ORDER BY id DESC LIMIT ?")
+            sqlx::query("SELECT * FROM top_ups WHERE account_id = $1 ORDER BY id DESC LIMIT $2")
                 .bind(account_id)
                 .bind(limit)
                 .fetch_all(&self.pool)
@@ -1014,7 +1014,7 @@ impl Store {
                 "a payout must be at least {minimum_minor} (minor units); {amount_minor} was asked"
             )));
         }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let e = earnings_on(&mut tx, provider_id, currency, now).await?;
         if e.available_minor() < amount_minor {
             return Err(StoreError::InsufficientFunds {
@@ -1038,7 +1038,7 @@ impl Store {
         .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO payouts (provider_id, amount_minor, currency, state, hold_id, gateway, created_at_ms) \
-             VALUES (?, ?, ?, 'pending', ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, 'pending', $4, $5, $6) RETURNING id",
         )
         .bind(provider_id)
         .bind(amount_minor)
@@ -1063,7 +1063,7 @@ impl Store {
         seal: Option<&Seal<'_, Payout>>,
         now: Timestamp,
     ) -> Result<Payout> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let p = payout_on(&mut tx, id).await?;
         if p.state != "pending" {
             return Err(StoreError::WrongState(format!(
@@ -1071,7 +1071,7 @@ impl Store {
                 p.state
             )));
         }
-        let hold_id: i64 = sqlx::query_scalar("SELECT hold_id FROM payouts WHERE id = ?")
+        let hold_id: i64 = sqlx::query_scalar("SELECT hold_id FROM payouts WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
@@ -1087,7 +1087,7 @@ impl Store {
                     now,
                 )
                 .await?;
-                sqlx::query("UPDATE payouts SET state = 'paid', gateway_ref = ?, settled_at_ms = ? WHERE id = ?")
+                sqlx::query("UPDATE payouts SET state = 'paid', gateway_ref = $1, settled_at_ms = $2 WHERE id = $3")
                     .bind(gateway_ref)
                     .bind(ms(now))
                     .bind(id)
@@ -1096,7 +1096,7 @@ impl Store {
             }
             ChargeOutcome::Declined { reason } => {
                 resolve(&mut tx, hold_id, None, false, purpose::PAYOUT, None, now).await?;
-                sqlx::query("UPDATE payouts SET state = 'failed', failure = ?, settled_at_ms = ? WHERE id = ?")
+                sqlx::query("UPDATE payouts SET state = 'failed', failure = $1, settled_at_ms = $2 WHERE id = $3")
                     .bind(reason)
                     .bind(ms(now))
                     .bind(id)
@@ -1112,7 +1112,7 @@ impl Store {
 
     pub async fn payouts(&self, provider_id: i64, limit: i64) -> Result<Vec<Payout>> {
         let rows =
-            sqlx::query("SELECT * FROM payouts WHERE provider_id = ? ORDER BY id DESC LIMIT ?")
+            sqlx::query("SELECT * FROM payouts WHERE provider_id = $1 ORDER BY id DESC LIMIT $2")
                 .bind(provider_id)
                 .bind(limit)
                 .fetch_all(&self.pool)
@@ -1122,10 +1122,11 @@ impl Store {
 
     /// Payouts still waiting for the gateway, oldest first.
     pub async fn pending_payouts(&self, limit: i64) -> Result<Vec<Payout>> {
-        let rows = sqlx::query("SELECT * FROM payouts WHERE state = 'pending' ORDER BY id LIMIT ?")
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM payouts WHERE state = 'pending' ORDER BY id LIMIT $1")
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.iter().map(payout).collect())
     }
 
@@ -1140,7 +1141,7 @@ impl Store {
         seal: Option<&Seal<'_, RefundRequest>>,
         now: Timestamp,
     ) -> Result<RefundRequest> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let b = booking_on(&mut tx, booking_id).await?;
         if b.buyer_id != buyer_id {
             return Err(StoreError::NotFound);
@@ -1165,7 +1166,7 @@ impl Store {
         }
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO refund_requests (booking_id, buyer_id, provider_id, amount_minor, currency, reason, state, created_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, 'open', ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) RETURNING id",
         )
         .bind(b.id)
         .bind(b.buyer_id)
@@ -1194,7 +1195,7 @@ impl Store {
         seal: Option<&Seal<'_, RefundRequest>>,
         now: Timestamp,
     ) -> Result<RefundRequest> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let r = refund_request_on(&mut tx, id).await?;
         if r.provider_id != provider_id {
             return Err(StoreError::NotFound);
@@ -1226,7 +1227,7 @@ impl Store {
         seal: Option<&Seal<'_, RefundRequest>>,
         now: Timestamp,
     ) -> Result<RefundRequest> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let r = refund_request_on(&mut tx, id).await?;
         if r.state != "disputed" {
             return Err(StoreError::WrongState(format!(
@@ -1253,7 +1254,7 @@ impl Store {
     /// Refund requests of a booking, oldest first.
     pub async fn refund_requests_of_booking(&self, booking_id: i64) -> Result<Vec<RefundRequest>> {
         let rows = sqlx::query(dynamic(format!(
-            "SELECT {REFUND_COLUMNS} {REFUND_FROM} WHERE r.booking_id = ? ORDER BY r.id"
+            "SELECT {REFUND_COLUMNS} {REFUND_FROM} WHERE r.booking_id = $1 ORDER BY r.id"
         )))
         .bind(booking_id)
         .fetch_all(&self.pool)
@@ -1268,7 +1269,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<RefundRequest>> {
         let rows = sqlx::query(dynamic(format!(
-            "SELECT {REFUND_COLUMNS} {REFUND_FROM} WHERE r.buyer_id = ?1 OR r.provider_id = ?1 ORDER BY r.id DESC LIMIT ?2"
+            "SELECT {REFUND_COLUMNS} {REFUND_FROM} WHERE r.buyer_id = $1 OR r.provider_id = $1 ORDER BY r.id DESC LIMIT $2"
         )))
         .bind(account_id)
         .bind(limit)
@@ -1280,7 +1281,7 @@ impl Store {
     /// The operator's dispute queue, oldest first.
     pub async fn disputes(&self, limit: i64) -> Result<Vec<RefundRequest>> {
         let rows = sqlx::query(dynamic(format!(
-            "SELECT {REFUND_COLUMNS} {REFUND_FROM} WHERE r.state = 'disputed' ORDER BY r.id LIMIT ?"
+            "SELECT {REFUND_COLUMNS} {REFUND_FROM} WHERE r.state = 'disputed' ORDER BY r.id LIMIT $1"
         )))
         .bind(limit)
         .fetch_all(&self.pool)
@@ -1292,7 +1293,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let sum_kind = |like: &'static str| {
             sqlx::query_scalar::<_, Option<i64>>(
-                "SELECT SUM(credits_posted - debits_posted) FROM ledger_balances WHERE account LIKE ? AND currency = ?",
+                "SELECT CAST(SUM(credits_posted - debits_posted) AS BIGINT) FROM ledger_balances WHERE account LIKE $1 AND currency = $2",
             )
             .bind(like)
             .bind(currency)
@@ -1309,8 +1310,8 @@ impl Store {
         let clearing = balance_on(&mut conn, LedgerAccount::Clearing, currency).await?;
         let volume = |since: i64| {
             sqlx::query_scalar::<_, Option<i64>>(
-                "SELECT SUM(amount_minor) FROM ledger_transfers WHERE purpose = 'booking' AND kind = 'post_pending' \
-                 AND currency = ? AND created_at_ms >= ?",
+                "SELECT CAST(SUM(amount_minor) AS BIGINT) FROM ledger_transfers WHERE purpose = 'booking' AND kind = 'post_pending' \
+                 AND currency = $1 AND created_at_ms >= $2",
             )
             .bind(currency)
             .bind(since)
@@ -1321,17 +1322,18 @@ impl Store {
             .await?
             .unwrap_or(0);
         let holds = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(amount_minor), 0) AS total FROM ledger_transfers t \
-             WHERE kind = 'pending' AND currency = ? AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.hold_id = t.id)",
+            "SELECT COUNT(*) AS n, COALESCE(CAST(SUM(amount_minor) AS BIGINT), 0) AS total FROM ledger_transfers t \
+             WHERE kind = 'pending' AND currency = $1 AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.hold_id = t.id)",
         )
         .bind(currency)
         .fetch_one(&mut *conn)
         .await?;
-        let refunded: Option<i64> =
-            sqlx::query_scalar("SELECT SUM(refunded_minor) FROM bookings WHERE currency = ?")
-                .bind(currency)
-                .fetch_one(&mut *conn)
-                .await?;
+        let refunded: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(SUM(refunded_minor) AS BIGINT) FROM bookings WHERE currency = $1",
+        )
+        .bind(currency)
+        .fetch_one(&mut *conn)
+        .await?;
         let disputes: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM refund_requests WHERE state = 'disputed'")
                 .fetch_one(&mut *conn)
@@ -1365,14 +1367,14 @@ impl Store {
     ) -> Result<Vec<i64>> {
         let stale: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT b.id, b.hold_id FROM bookings b WHERE b.state = 'confirmed' AND b.hold_id IS NOT NULL \
-             AND b.end_ms < ? AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.hold_id = b.hold_id) LIMIT 100",
+             AND b.end_ms < $1 AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.hold_id = b.hold_id) LIMIT 100",
         )
         .bind(ms(now - grace))
         .fetch_all(&self.pool)
         .await?;
         let mut expired = Vec::new();
         for (booking_id, hold_id) in stale {
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.write().await?;
             match resolve(
                 &mut tx,
                 hold_id,
@@ -1385,7 +1387,7 @@ impl Store {
             .await
             {
                 Ok(_) => {
-                    sqlx::query("UPDATE bookings SET settled_at_ms = ? WHERE id = ?")
+                    sqlx::query("UPDATE bookings SET settled_at_ms = $1 WHERE id = $2")
                         .bind(ms(now))
                         .bind(booking_id)
                         .execute(&mut *tx)
@@ -1505,7 +1507,7 @@ impl Store {
     }
 }
 
-fn transfer_record(r: &SqliteRow) -> TransferRecord {
+fn transfer_record(r: &AnyRow) -> TransferRecord {
     TransferRecord {
         id: r.get("id"),
         kind: r.get("kind"),

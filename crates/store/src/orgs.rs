@@ -4,11 +4,11 @@ use crate::model::{Member, Organization};
 use crate::{Result, Store, StoreError, ms, ts, unique_as};
 use jiff::Timestamp;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 const ORG_COLUMNS: &str = "o.id, o.slug, o.name, o.description, o.owner_id, o.created_at_ms";
 
-fn organization(row: &SqliteRow) -> Organization {
+fn organization(row: &AnyRow) -> Organization {
     Organization {
         id: row.get("id"),
         slug: row.get("slug"),
@@ -27,9 +27,9 @@ impl Store {
         org: &onhand_core::org::Organization,
         now: Timestamp,
     ) -> Result<Organization> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO organizations (slug, name, description, owner_id, created_at_ms) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO organizations (slug, name, description, owner_id, created_at_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(&org.slug)
         .bind(&org.name)
@@ -40,7 +40,7 @@ impl Store {
         .await
         .map_err(|e| unique_as(e, "organization name"))?;
         sqlx::query(
-            "INSERT INTO organization_members (organization_id, account_id, role, added_at_ms) VALUES (?, ?, 'owner', ?)",
+            "INSERT INTO organization_members (organization_id, account_id, role, added_at_ms) VALUES ($1, $2, 'owner', $3)",
         )
         .bind(id)
         .bind(owner_id)
@@ -53,7 +53,7 @@ impl Store {
 
     pub async fn organization(&self, id: i64) -> Result<Organization> {
         let row = sqlx::query(crate::dynamic(format!(
-            "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = ?"
+            "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1"
         )))
         .bind(id)
         .fetch_one(&self.pool)
@@ -63,7 +63,7 @@ impl Store {
 
     pub async fn organization_by_slug(&self, slug: &str) -> Result<Organization> {
         let row = sqlx::query(crate::dynamic(format!(
-            "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.slug = ?"
+            "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.slug = $1"
         )))
         .bind(slug)
         .fetch_one(&self.pool)
@@ -75,7 +75,7 @@ impl Store {
     pub async fn organizations_of(&self, account_id: i64) -> Result<Vec<Organization>> {
         let rows = sqlx::query(crate::dynamic(format!(
             "SELECT {ORG_COLUMNS} FROM organizations o JOIN organization_members m ON m.organization_id = o.id \
-             WHERE m.account_id = ? ORDER BY o.name LIMIT 50"
+             WHERE m.account_id = $1 ORDER BY o.name LIMIT 50"
         )))
         .bind(account_id)
         .fetch_all(&self.pool)
@@ -85,7 +85,7 @@ impl Store {
 
     pub async fn organizations(&self, limit: i64) -> Result<Vec<Organization>> {
         let rows = sqlx::query(crate::dynamic(format!(
-            "SELECT {ORG_COLUMNS} FROM organizations o ORDER BY o.name LIMIT ?"
+            "SELECT {ORG_COLUMNS} FROM organizations o ORDER BY o.name LIMIT $1"
         )))
         .bind(limit)
         .fetch_all(&self.pool)
@@ -98,8 +98,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT m.account_id, a.display_name, m.role, p.headline FROM organization_members m \
              JOIN accounts a ON a.id = m.account_id LEFT JOIN providers p ON p.account_id = m.account_id \
-             WHERE m.organization_id = ? AND a.suspended_at_ms IS NULL \
-             ORDER BY m.role = 'owner' DESC, a.display_name LIMIT ?",
+             WHERE m.organization_id = $1 AND a.suspended_at_ms IS NULL \
+             ORDER BY m.role = 'owner' DESC, a.display_name LIMIT $2",
         )
         .bind(organization_id)
         .bind(onhand_core::org::MEMBERS_MAX as i64)
@@ -118,7 +118,7 @@ impl Store {
 
     pub async fn is_member(&self, organization_id: i64, account_id: i64) -> Result<bool> {
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM organization_members WHERE organization_id = ? AND account_id = ?",
+            "SELECT 1 FROM organization_members WHERE organization_id = $1 AND account_id = $2",
         )
         .bind(organization_id)
         .bind(account_id)
@@ -135,7 +135,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM organization_members WHERE organization_id = ?",
+            "SELECT COUNT(*) FROM organization_members WHERE organization_id = $1",
         )
         .bind(organization_id)
         .fetch_one(&self.pool)
@@ -147,7 +147,7 @@ impl Store {
             )));
         }
         sqlx::query(
-            "INSERT INTO organization_members (organization_id, account_id, role, added_at_ms) VALUES (?, ?, 'member', ?)",
+            "INSERT INTO organization_members (organization_id, account_id, role, added_at_ms) VALUES ($1, $2, 'member', $3)",
         )
         .bind(organization_id)
         .bind(account_id)

@@ -5,13 +5,13 @@ use crate::{Result, Store, StoreError, json_list, ms, parse_list, ts};
 use jiff::Timestamp;
 use onhand_core::provider::Application;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 const PROVIDER_COLUMNS: &str = "p.account_id, a.display_name, p.headline, p.bio, p.languages, p.time_zone, p.country, \
      p.experience, p.licence_number, p.licence_authority, p.status, p.decision_reason, p.submitted_at_ms, \
      p.decided_at_ms, a.suspended_at_ms";
 
-fn provider(row: &SqliteRow) -> Provider {
+fn provider(row: &AnyRow) -> Provider {
     Provider {
         account_id: row.get("account_id"),
         display_name: row.get("display_name"),
@@ -45,9 +45,9 @@ impl Store {
             Some(l) => (Some(l.number.as_str()), Some(l.authority.as_str())),
             None => (None, None),
         };
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let existing: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT status, licence_number, licence_authority FROM providers WHERE account_id = ?",
+            "SELECT status, licence_number, licence_authority FROM providers WHERE account_id = $1",
         )
         .bind(account_id)
         .fetch_optional(&mut *tx)
@@ -56,7 +56,7 @@ impl Store {
             if status == "approved" && n.as_deref() == number && a.as_deref() == authority);
         if keep_approval {
             sqlx::query(
-                "UPDATE providers SET headline = ?, bio = ?, languages = ?, time_zone = ?, country = ?, experience = ? WHERE account_id = ?",
+                "UPDATE providers SET headline = $1, bio = $2, languages = $3, time_zone = $4, country = $5, experience = $6 WHERE account_id = $7",
             )
             .bind(&app.headline)
             .bind(&app.bio)
@@ -71,7 +71,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO providers (account_id, headline, bio, languages, time_zone, country, experience, \
                      licence_number, licence_authority, status, submitted_at_ms) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitted', ?) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted', $10) \
                  ON CONFLICT (account_id) DO UPDATE SET headline = excluded.headline, bio = excluded.bio, \
                      languages = excluded.languages, time_zone = excluded.time_zone, country = excluded.country, \
                      experience = excluded.experience, licence_number = excluded.licence_number, \
@@ -98,7 +98,7 @@ impl Store {
 
     pub async fn provider(&self, account_id: i64) -> Result<Provider> {
         let row = sqlx::query(crate::dynamic(format!(
-            "SELECT {PROVIDER_COLUMNS} FROM providers p JOIN accounts a ON a.id = p.account_id WHERE p.account_id = ?"
+            "SELECT {PROVIDER_COLUMNS} FROM providers p JOIN accounts a ON a.id = p.account_id WHERE p.account_id = $1"
         )))
         .bind(account_id)
         .fetch_one(&self.pool)
@@ -108,13 +108,13 @@ impl Store {
 
     /// Applications in `status`, oldest first (the operator's queue order).
     pub async fn provider_applications(&self, status: &str, page: Page) -> Result<Paged<Provider>> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM providers WHERE status = ?")
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM providers WHERE status = $1")
             .bind(status)
             .fetch_one(&self.pool)
             .await?;
         let rows = sqlx::query(crate::dynamic(format!(
             "SELECT {PROVIDER_COLUMNS} FROM providers p JOIN accounts a ON a.id = p.account_id \
-             WHERE p.status = ? ORDER BY p.submitted_at_ms, p.account_id LIMIT ? OFFSET ?"
+             WHERE p.status = $1 ORDER BY p.submitted_at_ms, p.account_id LIMIT $2 OFFSET $3"
         )))
         .bind(status)
         .bind(page.limit)
@@ -137,8 +137,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<Provider> {
         let done = sqlx::query(
-            "UPDATE providers SET status = ?, decision_reason = ?, decided_at_ms = ?, decided_by = ? \
-             WHERE account_id = ? AND status = 'submitted'",
+            "UPDATE providers SET status = $1, decision_reason = $2, decided_at_ms = $3, decided_by = $4 \
+             WHERE account_id = $5 AND status = 'submitted'",
         )
         .bind(if approve { "approved" } else { "rejected" })
         .bind(reason)

@@ -14,8 +14,8 @@ use crate::{Result, Settle, Store, StoreError, dynamic, ms, ts, unique_as};
 use jiff::Timestamp;
 use onhand_core::booking::{BookingEvent, BookingState, Party};
 use onhand_core::reputation::{EDIT_WINDOW, Moderation, ReportTarget, ReviewInput, Stars};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 const REVIEW_SELECT: &str = "SELECT r.id, r.booking_id, r.listing_id, b.title AS listing_title, \
      r.provider_id, pa.display_name AS provider_name, r.buyer_id, ba.display_name AS buyer_name, \
@@ -24,7 +24,7 @@ const REVIEW_SELECT: &str = "SELECT r.id, r.booking_id, r.listing_id, b.title AS
      FROM reviews r JOIN bookings b ON b.id = r.booking_id \
      JOIN accounts pa ON pa.id = r.provider_id JOIN accounts ba ON ba.id = r.buyer_id";
 
-fn review(row: &SqliteRow) -> Review {
+fn review(row: &AnyRow) -> Review {
     Review {
         id: row.get("id"),
         booking_id: row.get("booking_id"),
@@ -49,10 +49,10 @@ fn review(row: &SqliteRow) -> Review {
 /// The WHERE clause and bind value choosing a subject's visible reviews.
 fn subject_filter(subject: ReviewSubject) -> (&'static str, i64) {
     match subject {
-        ReviewSubject::Listing(id) => ("r.listing_id = ?", id),
-        ReviewSubject::Provider(id) => ("r.provider_id = ?", id),
+        ReviewSubject::Listing(id) => ("r.listing_id = $1", id),
+        ReviewSubject::Provider(id) => ("r.provider_id = $1", id),
         ReviewSubject::Organization(id) => (
-            "r.listing_id IN (SELECT id FROM listings WHERE organization_id = ?)",
+            "r.listing_id IN (SELECT id FROM listings WHERE organization_id = $1)",
             id,
         ),
     }
@@ -64,7 +64,7 @@ const REPORT_SELECT: &str = "SELECT p.id, p.reporter_id, a.display_name AS repor
       AND o.status = 'open') AS open_on_target \
      FROM reports p JOIN accounts a ON a.id = p.reporter_id";
 
-fn report(row: &SqliteRow) -> Report {
+fn report(row: &AnyRow) -> Report {
     Report {
         id: row.get("id"),
         reporter_id: row.get("reporter_id"),
@@ -91,7 +91,7 @@ impl Store {
     ) -> Result<Review> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO reviews (booking_id, listing_id, provider_id, buyer_id, stars, body, created_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(booking.id)
         .bind(booking.listing_id)
@@ -114,7 +114,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Review> {
         let done = sqlx::query(
-            "UPDATE reviews SET stars = ?, body = ?, edited_at_ms = ? WHERE id = ? AND created_at_ms > ?",
+            "UPDATE reviews SET stars = $1, body = $2, edited_at_ms = $3 WHERE id = $4 AND created_at_ms > $5",
         )
         .bind(i64::from(input.stars))
         .bind(&input.body)
@@ -136,7 +136,7 @@ impl Store {
     /// The provider's one reply; `WrongState` when there already is one.
     pub async fn reply_to_review(&self, id: i64, body: &str, now: Timestamp) -> Result<Review> {
         let done = sqlx::query(
-            "UPDATE reviews SET reply = ?, replied_at_ms = ? WHERE id = ? AND reply IS NULL",
+            "UPDATE reviews SET reply = $1, replied_at_ms = $2 WHERE id = $3 AND reply IS NULL",
         )
         .bind(body)
         .bind(ms(now))
@@ -153,7 +153,7 @@ impl Store {
     }
 
     pub async fn review(&self, id: i64) -> Result<Review> {
-        let row = sqlx::query(dynamic(format!("{REVIEW_SELECT} WHERE r.id = ?")))
+        let row = sqlx::query(dynamic(format!("{REVIEW_SELECT} WHERE r.id = $1")))
             .bind(id)
             .fetch_one(&self.pool)
             .await?;
@@ -161,7 +161,7 @@ impl Store {
     }
 
     pub async fn review_of_booking(&self, booking_id: i64) -> Result<Option<Review>> {
-        let row = sqlx::query(dynamic(format!("{REVIEW_SELECT} WHERE r.booking_id = ?")))
+        let row = sqlx::query(dynamic(format!("{REVIEW_SELECT} WHERE r.booking_id = $1")))
             .bind(booking_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -187,7 +187,7 @@ impl Store {
             ReviewSort::Helpful => "helpful DESC, r.created_at_ms DESC, r.id DESC",
         };
         let rows = sqlx::query(dynamic(format!(
-            "{REVIEW_SELECT} WHERE {filter} AND r.hidden_at_ms IS NULL ORDER BY {order} LIMIT ? OFFSET ?"
+            "{REVIEW_SELECT} WHERE {filter} AND r.hidden_at_ms IS NULL ORDER BY {order} LIMIT $2 OFFSET $3"
         )))
         .bind(id)
         .bind(page.limit)
@@ -220,7 +220,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<i64> {
         sqlx::query(
-            "INSERT INTO review_votes (review_id, account_id, created_at_ms) VALUES (?, ?, ?)",
+            "INSERT INTO review_votes (review_id, account_id, created_at_ms) VALUES ($1, $2, $3)",
         )
         .bind(review_id)
         .bind(account_id)
@@ -233,7 +233,7 @@ impl Store {
 
     /// Takes a vote back; `NotFound` when there was none.
     pub async fn unvote_helpful(&self, review_id: i64, account_id: i64) -> Result<i64> {
-        let done = sqlx::query("DELETE FROM review_votes WHERE review_id = ? AND account_id = ?")
+        let done = sqlx::query("DELETE FROM review_votes WHERE review_id = $1 AND account_id = $2")
             .bind(review_id)
             .bind(account_id)
             .execute(&self.pool)
@@ -246,15 +246,19 @@ impl Store {
 
     /// The reviews among `ids` that `account_id` found helpful, in one query.
     pub async fn helpful_votes_of(&self, account_id: i64, ids: &[i64]) -> Result<Vec<i64>> {
-        let ids = serde_json::to_string(ids).expect("a list of ids always serializes");
-        Ok(sqlx::query_scalar(
-            "SELECT review_id FROM review_votes WHERE account_id = ? \
-             AND review_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(account_id)
-        .bind(ids)
-        .fetch_all(&self.pool)
-        .await?)
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT review_id FROM review_votes WHERE account_id = $1 AND review_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_scalar(dynamic(sql)).bind(account_id);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// The provider's private rating of a booking's buyer; `Conflict("buyer rating")`
@@ -268,7 +272,7 @@ impl Store {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO buyer_ratings (booking_id, provider_id, buyer_id, stars, note, created_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(booking.id)
         .bind(booking.provider_id)
@@ -285,7 +289,7 @@ impl Store {
     /// The stars and note the provider gave this booking's buyer.
     pub async fn buyer_rating(&self, booking_id: i64) -> Result<Option<(u8, String)>> {
         let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT stars, note FROM buyer_ratings WHERE booking_id = ?")
+            sqlx::query_as("SELECT stars, note FROM buyer_ratings WHERE booking_id = $1")
                 .bind(booking_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -295,7 +299,7 @@ impl Store {
     /// What providers have privately said of a buyer, as a star count.
     pub async fn buyer_stars(&self, buyer_id: i64) -> Result<Stars> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT stars, COUNT(*) FROM buyer_ratings WHERE buyer_id = ? GROUP BY stars",
+            "SELECT stars, COUNT(*) FROM buyer_ratings WHERE buyer_id = $1 GROUP BY stars",
         )
         .bind(buyer_id)
         .fetch_all(&self.pool)
@@ -307,7 +311,7 @@ impl Store {
     /// harmless.
     pub async fn block(&self, provider_id: i64, buyer_id: i64, now: Timestamp) -> Result<()> {
         sqlx::query(
-            "INSERT INTO blocks (provider_id, buyer_id, created_at_ms) VALUES (?, ?, ?) \
+            "INSERT INTO blocks (provider_id, buyer_id, created_at_ms) VALUES ($1, $2, $3) \
              ON CONFLICT (provider_id, buyer_id) DO NOTHING",
         )
         .bind(provider_id)
@@ -320,7 +324,7 @@ impl Store {
 
     /// `NotFound` when the buyer was not blocked.
     pub async fn unblock(&self, provider_id: i64, buyer_id: i64) -> Result<()> {
-        let done = sqlx::query("DELETE FROM blocks WHERE provider_id = ? AND buyer_id = ?")
+        let done = sqlx::query("DELETE FROM blocks WHERE provider_id = $1 AND buyer_id = $2")
             .bind(provider_id)
             .bind(buyer_id)
             .execute(&self.pool)
@@ -335,7 +339,7 @@ impl Store {
     /// they have met).
     pub async fn has_booked_with(&self, provider_id: i64, buyer_id: i64) -> Result<bool> {
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM bookings WHERE provider_id = ? AND buyer_id = ? LIMIT 1",
+            "SELECT 1 FROM bookings WHERE provider_id = $1 AND buyer_id = $2 LIMIT 1",
         )
         .bind(provider_id)
         .bind(buyer_id)
@@ -346,7 +350,7 @@ impl Store {
 
     pub async fn is_blocked(&self, provider_id: i64, buyer_id: i64) -> Result<bool> {
         let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM blocks WHERE provider_id = ? AND buyer_id = ?")
+            sqlx::query_scalar("SELECT 1 FROM blocks WHERE provider_id = $1 AND buyer_id = $2")
                 .bind(provider_id)
                 .bind(buyer_id)
                 .fetch_optional(&self.pool)
@@ -357,7 +361,7 @@ impl Store {
     pub async fn blocked_buyers(&self, provider_id: i64) -> Result<Vec<BlockedBuyer>> {
         let rows: Vec<(i64, String, i64)> = sqlx::query_as(
             "SELECT k.buyer_id, a.display_name, k.created_at_ms FROM blocks k \
-             JOIN accounts a ON a.id = k.buyer_id WHERE k.provider_id = ? ORDER BY k.created_at_ms DESC",
+             JOIN accounts a ON a.id = k.buyer_id WHERE k.provider_id = $1 ORDER BY k.created_at_ms DESC",
         )
         .bind(provider_id)
         .fetch_all(&self.pool)
@@ -380,7 +384,7 @@ impl Store {
         answer_ms: Option<i64>,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO help_now_rings (provider_id, rang_at_ms, answer_ms) VALUES (?, ?, ?)",
+            "INSERT INTO help_now_rings (provider_id, rang_at_ms, answer_ms) VALUES ($1, $2, $3)",
         )
         .bind(provider_id)
         .bind(ms(rang_at))
@@ -398,7 +402,7 @@ impl Store {
         since: Timestamp,
     ) -> Result<ResponseStats> {
         let answers: Vec<Option<i64>> = sqlx::query_scalar(
-            "SELECT answer_ms FROM help_now_rings WHERE provider_id = ? AND rang_at_ms >= ? ORDER BY answer_ms",
+            "SELECT answer_ms FROM help_now_rings WHERE provider_id = $1 AND rang_at_ms >= $2 ORDER BY answer_ms",
         )
         .bind(provider_id)
         .bind(ms(since))
@@ -407,9 +411,9 @@ impl Store {
         let answered: Vec<i64> = answers.iter().flatten().copied().collect();
         let median_answer_ms = (!answered.is_empty()).then(|| answered[(answered.len() - 1) / 2]);
         let (completed, failed): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(state = 'completed'), 0), \
-             COALESCE(SUM(state IN ('cancelled_by_provider', 'no_show_provider')), 0) \
-             FROM bookings WHERE provider_id = ?",
+            "SELECT COALESCE(CAST(SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END) AS BIGINT), 0), \
+             COALESCE(CAST(SUM(CASE WHEN state IN ('cancelled_by_provider', 'no_show_provider') THEN 1 ELSE 0 END) AS BIGINT), 0) \
+             FROM bookings WHERE provider_id = $1",
         )
         .bind(provider_id)
         .fetch_one(&self.pool)
@@ -433,13 +437,13 @@ impl Store {
         reason: &str,
         now: Timestamp,
     ) -> Result<Report> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         if !target_exists(&mut tx, target, target_id).await? {
             return Err(StoreError::NotFound);
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO reports (reporter_id, target_kind, target_id, reason, created_at_ms) \
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(reporter_id)
         .bind(target.as_str())
@@ -454,7 +458,7 @@ impl Store {
     }
 
     pub async fn report(&self, id: i64) -> Result<Report> {
-        let row = sqlx::query(dynamic(format!("{REPORT_SELECT} WHERE p.id = ?")))
+        let row = sqlx::query(dynamic(format!("{REPORT_SELECT} WHERE p.id = $1")))
             .bind(id)
             .fetch_one(&self.pool)
             .await?;
@@ -464,7 +468,7 @@ impl Store {
     /// Reports by status ("open", "dismissed", "actioned"), oldest open first, newest
     /// decided first.
     pub async fn reports(&self, status: &str, page: Page) -> Result<Paged<Report>> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE status = ?")
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE status = $1")
             .bind(status)
             .fetch_one(&self.pool)
             .await?;
@@ -474,7 +478,7 @@ impl Store {
             "p.decided_at_ms DESC, p.id DESC"
         };
         let rows = sqlx::query(dynamic(format!(
-            "{REPORT_SELECT} WHERE p.status = ? ORDER BY {order} LIMIT ? OFFSET ?"
+            "{REPORT_SELECT} WHERE p.status = $1 ORDER BY {order} LIMIT $2 OFFSET $3"
         )))
         .bind(status)
         .bind(page.limit)
@@ -506,9 +510,9 @@ impl Store {
         reason: &str,
         now: Timestamp,
     ) -> Result<(Vec<Booking>, Option<i64>)> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let (kind, target_id, status): (String, i64, String) =
-            sqlx::query_as("SELECT target_kind, target_id, status FROM reports WHERE id = ?")
+            sqlx::query_as("SELECT target_kind, target_id, status FROM reports WHERE id = $1")
                 .bind(report_id)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -530,7 +534,7 @@ impl Store {
                 }
                 let table = table_of(target);
                 sqlx::query(dynamic(format!(
-                    "UPDATE {table} SET hidden_at_ms = ?, hidden_reason = ? WHERE id = ? AND hidden_at_ms IS NULL"
+                    "UPDATE {table} SET hidden_at_ms = $1, hidden_reason = $2 WHERE id = $3 AND hidden_at_ms IS NULL"
                 )))
                 .bind(ms(now))
                 .bind(reason)
@@ -561,8 +565,8 @@ impl Store {
             "actioned"
         };
         sqlx::query(
-            "UPDATE reports SET status = ?, decided_at_ms = ?, decided_by = ? \
-             WHERE target_kind = ? AND target_id = ? AND status = 'open'",
+            "UPDATE reports SET status = $1, decided_at_ms = $2, decided_by = $3 \
+             WHERE target_kind = $4 AND target_id = $5 AND status = 'open'",
         )
         .bind(closed)
         .bind(ms(now))
@@ -603,9 +607,9 @@ impl Store {
             ));
         }
         let table = table_of(target);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let done = sqlx::query(dynamic(format!(
-            "UPDATE {table} SET hidden_at_ms = NULL, hidden_reason = NULL WHERE id = ? AND hidden_at_ms IS NOT NULL"
+            "UPDATE {table} SET hidden_at_ms = NULL, hidden_reason = NULL WHERE id = $1 AND hidden_at_ms IS NOT NULL"
         )))
         .bind(target_id)
         .execute(&mut *tx)
@@ -642,7 +646,7 @@ impl Store {
         reason: &str,
         now: Timestamp,
     ) -> Result<Vec<Booking>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let cancelled = suspend_on(&mut tx, account_id, reason, now).await?;
         log_on(
             &mut tx,
@@ -660,9 +664,9 @@ impl Store {
     }
 
     pub async fn unsuspend(&self, account_id: i64, operator_id: i64, now: Timestamp) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write().await?;
         let done = sqlx::query(
-            "UPDATE accounts SET suspended_at_ms = NULL, suspended_reason = NULL WHERE id = ? AND suspended_at_ms IS NOT NULL",
+            "UPDATE accounts SET suspended_at_ms = NULL, suspended_reason = NULL WHERE id = $1 AND suspended_at_ms IS NOT NULL",
         )
         .bind(account_id)
         .execute(&mut *tx)
@@ -695,7 +699,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT m.id, m.operator_id, a.display_name, m.action, m.target_kind, m.target_id, \
              m.report_id, m.reason, m.at_ms FROM moderation_log m JOIN accounts a ON a.id = m.operator_id \
-             ORDER BY m.id DESC LIMIT ? OFFSET ?",
+             ORDER BY m.id DESC LIMIT $1 OFFSET $2",
         )
         .bind(page.limit)
         .bind(page.offset)
@@ -734,11 +738,7 @@ fn stars_from(rows: Vec<(i64, i64)>) -> Stars {
 
 /// Why a conditional update of an account changed nothing: it does not exist, or it is
 /// not in the state the update needs.
-async fn account_unchanged(
-    conn: &mut SqliteConnection,
-    account_id: i64,
-    state: &str,
-) -> StoreError {
+async fn account_unchanged(conn: &mut AnyConnection, account_id: i64, state: &str) -> StoreError {
     match target_exists(conn, ReportTarget::Account, account_id).await {
         Ok(true) => StoreError::WrongState(state.into()),
         Ok(false) => StoreError::NotFound,
@@ -756,22 +756,22 @@ fn table_of(target: ReportTarget) -> &'static str {
     }
 }
 
-async fn target_exists(conn: &mut SqliteConnection, target: ReportTarget, id: i64) -> Result<bool> {
+async fn target_exists(conn: &mut AnyConnection, target: ReportTarget, id: i64) -> Result<bool> {
     let table = table_of(target);
     let found: Option<i64> =
-        sqlx::query_scalar(dynamic(format!("SELECT id FROM {table} WHERE id = ?")))
+        sqlx::query_scalar(dynamic(format!("SELECT id FROM {table} WHERE id = $1")))
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
     Ok(found.is_some())
 }
 
-async fn responsible_on(conn: &mut SqliteConnection, target: ReportTarget, id: i64) -> Result<i64> {
+async fn responsible_on(conn: &mut AnyConnection, target: ReportTarget, id: i64) -> Result<i64> {
     let sql = match target {
-        ReportTarget::Listing => "SELECT provider_id FROM listings WHERE id = ?",
-        ReportTarget::Review => "SELECT buyer_id FROM reviews WHERE id = ?",
-        ReportTarget::Account => "SELECT id FROM accounts WHERE id = ?",
-        ReportTarget::Message => "SELECT account_id FROM room_messages WHERE id = ?",
+        ReportTarget::Listing => "SELECT provider_id FROM listings WHERE id = $1",
+        ReportTarget::Review => "SELECT buyer_id FROM reviews WHERE id = $1",
+        ReportTarget::Account => "SELECT id FROM accounts WHERE id = $1",
+        ReportTarget::Message => "SELECT account_id FROM room_messages WHERE id = $1",
     };
     Ok(sqlx::query_scalar(sql)
         .bind(id)
@@ -781,7 +781,7 @@ async fn responsible_on(conn: &mut SqliteConnection, target: ReportTarget, id: i
 
 #[allow(clippy::too_many_arguments)]
 async fn log_on(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     operator_id: i64,
     action: &str,
     target_kind: &str,
@@ -792,7 +792,7 @@ async fn log_on(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO moderation_log (operator_id, action, target_kind, target_id, report_id, reason, at_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(operator_id)
     .bind(action)
@@ -810,13 +810,13 @@ async fn log_on(
 /// has that has not started yet, voiding the holds (a full refund). A provider's
 /// bookings are cancelled as by the provider; a buyer's as by the buyer, without a fee.
 async fn suspend_on(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account_id: i64,
     reason: &str,
     now: Timestamp,
 ) -> Result<Vec<Booking>> {
     let done = sqlx::query(
-        "UPDATE accounts SET suspended_at_ms = ?, suspended_reason = ? WHERE id = ? AND suspended_at_ms IS NULL",
+        "UPDATE accounts SET suspended_at_ms = $1, suspended_reason = $2 WHERE id = $3 AND suspended_at_ms IS NULL",
     )
     .bind(ms(now))
     .bind(reason)
@@ -826,12 +826,12 @@ async fn suspend_on(
     if done.rows_affected() == 0 {
         return Err(account_unchanged(conn, account_id, "the account is already suspended").await);
     }
-    sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
         .bind(account_id)
         .execute(&mut *conn)
         .await?;
     let future: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT id, provider_id FROM bookings WHERE state = 'confirmed' AND (provider_id = ?1 OR buyer_id = ?1) ORDER BY id",
+        "SELECT id, provider_id FROM bookings WHERE state = 'confirmed' AND (provider_id = $1 OR buyer_id = $1) ORDER BY id",
     )
     .bind(account_id)
     .fetch_all(&mut *conn)

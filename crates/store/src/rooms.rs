@@ -15,7 +15,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<RoomMessage> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO room_messages (listing_id, start_ms, account_id, text, at_ms) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO room_messages (listing_id, start_ms, account_id, text, at_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(listing_id)
         .bind(ms(start))
@@ -40,8 +40,8 @@ impl Store {
         let rows: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(
             "SELECT m.id, m.account_id, a.display_name, m.text, m.at_ms FROM room_messages m \
              JOIN accounts a ON a.id = m.account_id \
-             WHERE m.listing_id = ? AND m.start_ms = ? AND m.hidden_at_ms IS NULL \
-             AND (?3 IS NULL OR m.id = ?3) ORDER BY m.id LIMIT 1000",
+             WHERE m.listing_id = $1 AND m.start_ms = $2 AND m.hidden_at_ms IS NULL \
+             AND ($3 IS NULL OR m.id = $3) ORDER BY m.id LIMIT 1000",
         )
         .bind(listing_id)
         .bind(ms(start))
@@ -67,7 +67,7 @@ impl Store {
         start: Timestamp,
     ) -> Result<Vec<Booking>> {
         let rows = sqlx::query(dynamic(format!(
-            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.listing_id = ? AND b.start_ms = ? \
+            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.listing_id = $1 AND b.start_ms = $2 \
              AND b.state IN ('confirmed', 'in_progress', 'completed') ORDER BY b.id"
         )))
         .bind(listing_id)
@@ -87,7 +87,7 @@ impl Store {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO room_presence (listing_id, start_ms, account_id, first_connected_ms) \
-             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
         .bind(listing_id)
         .bind(ms(start))
@@ -101,7 +101,7 @@ impl Store {
     /// Everyone who ever connected to the slot's room.
     pub async fn present_in_room(&self, listing_id: i64, start: Timestamp) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar(
-            "SELECT account_id FROM room_presence WHERE listing_id = ? AND start_ms = ? ORDER BY account_id",
+            "SELECT account_id FROM room_presence WHERE listing_id = $1 AND start_ms = $2 ORDER BY account_id",
         )
         .bind(listing_id)
         .bind(ms(start))
@@ -117,8 +117,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<Vec<Booking>> {
         let rows = sqlx::query(dynamic(format!(
-            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.state = 'confirmed' AND b.start_ms <= ? \
-             AND b.end_ms >= ? ORDER BY b.start_ms LIMIT 500"
+            "SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.state = 'confirmed' AND b.start_ms <= $1 \
+             AND b.end_ms >= $2 ORDER BY b.start_ms LIMIT 500"
         )))
         .bind(ms(now - after))
         .bind(ms(now - jiff::SignedDuration::from_hours(7 * 24)))
@@ -132,7 +132,7 @@ impl Store {
         let (id, account_id, name, text, at, hidden): (i64, i64, String, String, i64, Option<i64>) =
             sqlx::query_as(
                 "SELECT m.id, m.account_id, a.display_name, m.text, m.at_ms, m.hidden_at_ms \
-                 FROM room_messages m JOIN accounts a ON a.id = m.account_id WHERE m.id = ?",
+                 FROM room_messages m JOIN accounts a ON a.id = m.account_id WHERE m.id = $1",
             )
             .bind(id)
             .fetch_one(&self.pool)
@@ -147,5 +147,110 @@ impl Store {
             },
             hidden.is_some(),
         ))
+    }
+}
+
+/// Which node hosts each session room's media, and passes into a room on another node.
+impl Store {
+    /// The base URL of the node hosting the room of (`listing_id`, `start`): the room's
+    /// current node if it was seen since `stale_before`, else `node_url`, which claims it.
+    pub async fn claim_room_node(
+        &self,
+        listing_id: i64,
+        start: Timestamp,
+        node_url: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<String> {
+        let mut tx = self.write().await?;
+        let holder: Option<(String, i64)> = sqlx::query_as(
+            "SELECT node_url, seen_at_ms FROM room_nodes WHERE listing_id = $1 AND start_ms = $2",
+        )
+        .bind(listing_id)
+        .bind(ms(start))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((url, seen)) = holder
+            && url != node_url
+            && seen >= ms(stale_before)
+        {
+            return Ok(url);
+        }
+        sqlx::query(
+            "INSERT INTO room_nodes (listing_id, start_ms, node_url, seen_at_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (listing_id, start_ms) DO UPDATE SET node_url = excluded.node_url, seen_at_ms = excluded.seen_at_ms",
+        )
+        .bind(listing_id)
+        .bind(ms(start))
+        .bind(node_url)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(node_url.to_string())
+    }
+
+    /// Marks every room `node_url` hosts as still hosted (`rooms`: listing and start).
+    pub async fn refresh_room_nodes(
+        &self,
+        node_url: &str,
+        rooms: &[(i64, Timestamp)],
+        now: Timestamp,
+    ) -> Result<()> {
+        for (listing_id, start) in rooms {
+            sqlx::query(
+                "UPDATE room_nodes SET seen_at_ms = $1 WHERE listing_id = $2 AND start_ms = $3 AND node_url = $4",
+            )
+            .bind(ms(now))
+            .bind(listing_id)
+            .bind(ms(*start))
+            .bind(node_url)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Stores a pass into a room's signaling socket; only the token's hash is kept.
+    pub async fn create_room_ticket(
+        &self,
+        token_hash: &str,
+        account_id: i64,
+        listing_id: i64,
+        start: Timestamp,
+        expires: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO room_tickets (token_hash, account_id, listing_id, start_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(account_id)
+        .bind(listing_id)
+        .bind(ms(start))
+        .bind(ms(expires))
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("DELETE FROM room_tickets WHERE expires_at_ms < $1")
+            .bind(ms(start) - 86_400_000)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The account, listing and start a pass admits, if it exists and has not expired.
+    pub async fn room_ticket(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(i64, i64, Timestamp)>> {
+        let row: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT account_id, listing_id, start_ms FROM room_tickets \
+             WHERE token_hash = $1 AND expires_at_ms >= $2",
+        )
+        .bind(token_hash)
+        .bind(ms(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(a, l, s)| (a, l, ts(s))))
     }
 }

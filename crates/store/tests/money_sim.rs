@@ -13,6 +13,8 @@
 //! `cargo test -p onhand-store --test money_sim` runs `DEFAULT_SEEDS` seeds;
 //! `ONHAND_SIM_SEEDS=20000 cargo test --release -p onhand-store --test money_sim` runs
 //! more, and `ONHAND_SIM_SEED=1234` replays one. A failure names its seed.
+//! With `ONHAND_TEST_POSTGRES_URL` set, `POSTGRES_SEEDS` seeds (`ONHAND_SIM_PG_SEEDS`)
+//! also run on PostgreSQL, four stores at once on one database server.
 
 mod support;
 
@@ -27,6 +29,7 @@ use support::*;
 const DEFAULT_SEEDS: u64 = 2000;
 const STEPS: usize = 50;
 const SEEDS_PER_STORE: usize = 20;
+const POSTGRES_SEEDS: u64 = 400;
 const BUYERS: usize = 4;
 const PROVIDERS: usize = 2;
 const COMMISSION_BPS: u32 = 2000;
@@ -804,4 +807,126 @@ async fn no_cent_is_created_lost_or_taken_twice() {
         "money simulation: {seeds} seeds x {STEPS} steps in {:.1}s",
         started.elapsed().as_secs_f64()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_cent_is_created_lost_or_taken_twice_on_postgres() {
+    let Some(server) = onhand_store::scratch::test_server("the money simulation") else {
+        return;
+    };
+    let seeds: u64 = std::env::var("ONHAND_SIM_PG_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(POSTGRES_SEEDS);
+    let started = std::time::Instant::now();
+    let workers = 4;
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let server = server.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut seed = w;
+            while seed < seeds {
+                let database = onhand_store::scratch::ScratchDatabase::create(&server)
+                    .await
+                    .unwrap();
+                let store = Store::open_postgres(&database.url).await.unwrap();
+                for _ in 0..SEEDS_PER_STORE {
+                    if seed >= seeds {
+                        break;
+                    }
+                    run_seed(&store, seed).await;
+                    seed += workers;
+                }
+                store.close().await;
+            }
+        }));
+    }
+    for t in tasks {
+        if let Err(e) = t.await {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+    eprintln!(
+        "money simulation on PostgreSQL: {seeds} seeds x {STEPS} steps in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Every row of every table, each rendered as text, sorted: equal dumps mean equal data.
+async fn dump(url: &str, tables: &[String]) -> Vec<(String, Vec<String>)> {
+    use sqlx::{Column, Row};
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let mut out = Vec::new();
+    for table in tables {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let mut rendered: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                (0..row.columns().len())
+                    .map(|i| {
+                        let name = row.columns()[i].name().to_string();
+                        let value = if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                            format!("{v:?}")
+                        } else if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+                            format!("{v:?}")
+                        } else {
+                            format!("{:?}", row.try_get::<Option<Vec<u8>>, _>(i).unwrap())
+                        };
+                        format!("{name}={value}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        rendered.sort();
+        out.push((table.clone(), rendered));
+    }
+    pool.close().await;
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_installation_moves_to_postgres_row_for_row() {
+    let Some(server) = onhand_store::scratch::test_server("migrate-to (SQLite to PostgreSQL)")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open_sqlite(dir.path()).await.unwrap();
+    for seed in 0..SEEDS_PER_STORE as u64 {
+        run_seed(&sqlite, 9_000 + seed).await;
+    }
+    let database = onhand_store::scratch::ScratchDatabase::create(&server)
+        .await
+        .unwrap();
+    let postgres = Store::open_postgres(&database.url).await.unwrap();
+    let report = sqlite.copy_into(&postgres).await.unwrap();
+    assert!(report.rows() > 500, "a real history was copied: {report:?}");
+    let tables: Vec<String> = report.tables.iter().map(|(t, _)| t.clone()).collect();
+    assert!(tables.contains(&"ledger_transfers".to_string()));
+    let sqlite_url = format!(
+        "sqlite://{}",
+        dir.path().join(onhand_store::SQLITE_FILE).display()
+    );
+    let before = dump(&sqlite_url, &tables).await;
+    let after = dump(&database.url, &tables).await;
+    for ((table, a), (_, b)) in before.iter().zip(&after) {
+        assert_eq!(a.len(), b.len(), "{table}: row count");
+        for (x, y) in a.iter().zip(b) {
+            assert_eq!(x, y, "{table}: a row changed on the way");
+        }
+    }
+    postgres.verify_ledger().await.unwrap().unwrap();
+    // The copy goes on where SQLite left off: new ids follow the copied ones, and the
+    // simulation keeps running on the moved data with every balance right.
+    run_seed(&postgres, 9_100).await;
+    postgres.verify_ledger().await.unwrap().unwrap();
+    // A second copy into the now non-empty database is refused, writing nothing.
+    let refused = sqlite.copy_into(&postgres).await.unwrap_err();
+    assert!(refused.to_string().contains("not empty"), "{refused}");
+    postgres.close().await;
 }

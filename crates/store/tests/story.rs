@@ -1,13 +1,15 @@
 //! The storage story: one suite, run against every backend the store has.
 //!
-//! Each test takes a fresh store from `backends()`. Today that is SQLite; PostgreSQL joins
-//! with the scale-out work, and every story here must pass on it unchanged.
+//! Each test takes a fresh store from `backends()`: SQLite, and PostgreSQL when
+//! `ONHAND_TEST_POSTGRES_URL` is set. Every story passes on both unchanged.
 
 mod support;
 
 use jiff::{SignedDuration, Timestamp};
 use onhand_core::money::Currency;
-use onhand_store::{ListingFilter, NewAccount, Page, SortOrder, Store, StoreError};
+use onhand_store::{
+    AskRefusal, LineChange, ListingFilter, NewAccount, Page, SortOrder, Store, StoreError,
+};
 use support::*;
 
 fn all() -> Page {
@@ -1089,5 +1091,188 @@ async fn jobs_run_at_least_once_retry_with_backoff_and_keep_their_failures() {
         assert_eq!(s.unread_count(a).await.unwrap(), 1);
         assert_eq!(s.mark_read(a, None, now).await.unwrap(), 1);
         assert_eq!(s.unread_count(a).await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn help_now_lines_are_shared_by_nodes_and_each_change_happens_once() {
+    for b in backends().await {
+        let (a, other) = (&b.store, b.second_node().await);
+        let provider = approved_provider(a, "gus@example.com").await;
+        let listing = live(a, provider, "Guitar help", 2000, t0()).await;
+        let (bea, cid) = (
+            account(a, "bea@example.com").await,
+            account(a, "cid@example.com").await,
+        );
+        let ring = SignedDuration::from_secs(30);
+        let since = t0() - SignedDuration::from_secs(30);
+        let ask = |s: Store, buyer: i64, name: &'static str| async move {
+            s.help_now_ask(provider, listing, buyer, name, "Guitar help", since, t0())
+                .await
+                .unwrap()
+        };
+        assert_eq!(
+            ask(a.clone(), bea, "Bea").await,
+            Err(AskRefusal::Offline),
+            "{}",
+            b.name
+        );
+        // The dashboard is open on the other node: this node sees the provider online.
+        other
+            .help_now_socket(provider, "node-b", 1, t0())
+            .await
+            .unwrap();
+        assert_eq!(a.help_now_online(since).await.unwrap(), vec![provider]);
+        let first = ask(a.clone(), bea, "Bea").await.unwrap();
+        let second = ask(other.clone(), cid, "Cid").await.unwrap();
+        assert_eq!(
+            ask(other.clone(), bea, "Bea").await,
+            Err(AskRefusal::AlreadyWaiting)
+        );
+        assert_eq!(
+            a.help_now_request(second.id).await.unwrap().1,
+            2,
+            "second in line"
+        );
+        // Both nodes tick at the same moment; the head rings once.
+        let (x, y) = tokio::join!(
+            a.help_now_tick(ring, since, &[], t0()),
+            other.help_now_tick(ring, since, &[], t0())
+        );
+        let rang: Vec<LineChange> = x.unwrap().into_iter().chain(y.unwrap()).collect();
+        assert_eq!(rang.len(), 1, "{}: {rang:?}", b.name);
+        assert!(matches!(&rang[0], LineChange::Rang(r) if r.id == first.id));
+        assert!(
+            a.help_now_take(provider, second.id)
+                .await
+                .unwrap()
+                .is_none(),
+            "only the ringing one can be taken"
+        );
+        // Unanswered for the ring time: expired once, and the next one moves up.
+        let later = t0() + ring;
+        let (x, y) = tokio::join!(
+            a.help_now_tick(ring, later - ring, &[], later),
+            other.help_now_tick(ring, later - ring, &[], later)
+        );
+        let changes: Vec<LineChange> = x.unwrap().into_iter().chain(y.unwrap()).collect();
+        assert_eq!(
+            changes
+                .iter()
+                .filter(|c| matches!(c, LineChange::Expired(r) if r.id == first.id))
+                .count(),
+            1,
+            "{}: {changes:?}",
+            b.name
+        );
+        assert_eq!(
+            a.help_now_request(first.id).await.unwrap().0.state,
+            "expired"
+        );
+        assert_eq!(a.help_now_request(second.id).await.unwrap().1, 1);
+        // A provider in a session is not rung.
+        let busy = a
+            .help_now_tick(ring, later - ring, &[provider], later)
+            .await
+            .unwrap();
+        assert!(
+            busy.iter().all(|c| !matches!(c, LineChange::Rang(_))),
+            "{busy:?}"
+        );
+        // Two nodes accepting the same ring: one takes it.
+        other
+            .help_now_tick(ring, later - ring, &[], later)
+            .await
+            .unwrap();
+        let (x, y) = tokio::join!(
+            a.help_now_take(provider, second.id),
+            other.help_now_take(provider, second.id)
+        );
+        assert_eq!(
+            [x.unwrap(), y.unwrap()]
+                .iter()
+                .filter(|t| t.is_some())
+                .count(),
+            1,
+            "{}",
+            b.name
+        );
+        other.help_now_put_back(second.id).await.unwrap();
+        assert!(a.help_now_leave(cid, second.id).await.unwrap().is_some());
+        assert!(
+            a.help_now_leave(cid, second.id).await.unwrap().is_none(),
+            "leaving happens once"
+        );
+        // The dashboard closes; and a node that stops refreshing stops counting.
+        other
+            .help_now_socket(provider, "node-b", -1, t0())
+            .await
+            .unwrap();
+        assert!(!a.help_now_is_online(provider, since).await.unwrap());
+        other
+            .help_now_socket(provider, "node-b", 1, t0())
+            .await
+            .unwrap();
+        a.help_now_heartbeat("node-a", later, later).await.unwrap();
+        assert!(
+            a.help_now_online(t0()).await.unwrap().is_empty(),
+            "{}: node-b's presence went stale",
+            b.name
+        );
+        other.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_room_belongs_to_the_first_node_until_it_goes_quiet() {
+    for b in backends().await {
+        let s = &b.store;
+        let provider = approved_provider(s, "gus@example.com").await;
+        let listing = live(s, provider, "Guitar help", 2000, t0()).await;
+        let stale = SignedDuration::from_secs(60);
+        let (na, nb) = ("http://a.example", "http://b.example");
+        let at = |secs: i64| t0() + SignedDuration::from_secs(secs);
+        assert_eq!(
+            s.claim_room_node(listing, t0(), na, at(0), at(0) - stale)
+                .await
+                .unwrap(),
+            na
+        );
+        assert_eq!(
+            s.claim_room_node(listing, t0(), nb, at(1), at(1) - stale)
+                .await
+                .unwrap(),
+            na
+        );
+        s.refresh_room_nodes(na, &[(listing, t0())], at(50))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.claim_room_node(listing, t0(), nb, at(100), at(100) - stale)
+                .await
+                .unwrap(),
+            na
+        );
+        assert_eq!(
+            s.claim_room_node(listing, t0(), nb, at(111), at(111) - stale)
+                .await
+                .unwrap(),
+            nb,
+            "{}: node a went quiet",
+            b.name
+        );
+        s.create_room_ticket("hash", provider, listing, t0(), at(600))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.room_ticket("hash", at(10)).await.unwrap(),
+            Some((provider, listing, t0()))
+        );
+        assert_eq!(
+            s.room_ticket("hash", at(601)).await.unwrap(),
+            None,
+            "expired"
+        );
+        assert_eq!(s.room_ticket("other", at(10)).await.unwrap(), None);
     }
 }

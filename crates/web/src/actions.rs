@@ -351,7 +351,7 @@ pub async fn update_listing(
         .await?;
     // An edit of an approved listing changes only its working copy; a touch is cheap
     // and keeps the index honest either way.
-    state.search.touch(crate::search::Touch::Listing(id));
+    crate::cluster::touch(state, crate::search::Touch::Listing(id));
     if submit {
         return Ok(state.store.submit_listing(updated.id, now()).await?);
     }
@@ -383,7 +383,7 @@ pub async fn pause_listing(
 ) -> Result<Listing, Failure> {
     managed_listing(state, account, id).await?;
     let l = state.store.set_listing_paused(id, paused).await?;
-    state.search.touch(crate::search::Touch::Listing(id));
+    crate::cluster::touch(state, crate::search::Touch::Listing(id));
     Ok(l)
 }
 
@@ -457,7 +457,7 @@ pub async fn decide_listing(
         operator = operator.id,
         "listing decided"
     );
-    state.search.touch(crate::search::Touch::Listing(id));
+    crate::cluster::touch(state, crate::search::Touch::Listing(id));
     crate::notify::emit(state, crate::notify::Event::ListingDecided { listing: id }).await;
     Ok(l)
 }

@@ -1,21 +1,27 @@
 //! Help now: who is online, requests that ring a provider, the line behind them, and the
 //! live events (over each person's WebSocket) that tell everyone what happened.
 //!
-//! Architecture invariant: one `Hub` per process, behind one mutex; every change to a
-//! request happens under it, so a request is accepted, expired or left exactly once.
-//! It lives in memory: a restart drops waiting requests (buyers are told to ask again),
-//! and several nodes need a shared channel, which comes with the scale-out work.
+//! The lines and who is online live in the database (`onhand_store::helpnow`), so every
+//! node sharing it sees the same ones; the store changes each request in one write
+//! transaction, so it is accepted, expired or left exactly once however many nodes tick.
+//! Events reach a person's sockets on whatever node they are connected to through
+//! `cluster::push`. This module keeps only this node's sockets.
 
+use crate::state::AppState;
 use jiff::Timestamp;
-use std::collections::{HashMap, VecDeque};
+use onhand_store::{AskRefusal, HelpRequest, LineChange, StoreError};
+use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::broadcast;
 
-/// Requests one provider's line may hold.
-pub const LINE_MAX: usize = 20;
+pub use onhand_store::LINE_MAX;
 /// Events buffered per person before a slow socket misses some.
 const EVENTS_BUFFER: usize = 32;
+/// A node refreshes its providers' presence this often...
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+/// ...and presence not refreshed for this long (a node that died) no longer counts.
+pub const PRESENCE_STALE: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -38,22 +44,32 @@ pub struct Request {
     pub buyer_name: String,
     pub title: String,
     pub state: RequestState,
-    pub ringing_since: Option<Instant>,
+    pub ringing_since: Option<Timestamp>,
     pub booking_id: Option<i64>,
 }
 
-#[derive(Default)]
-struct Hub {
-    online: HashMap<i64, usize>,
-    requests: HashMap<i64, Request>,
-    lines: HashMap<i64, VecDeque<i64>>,
-    channels: HashMap<i64, broadcast::Sender<String>>,
-    next_id: i64,
-}
-
-pub struct HelpNow {
-    hub: Mutex<Hub>,
-    ring_for: Duration,
+impl From<HelpRequest> for Request {
+    fn from(r: HelpRequest) -> Request {
+        let state = match r.state.as_str() {
+            "waiting" => RequestState::Waiting,
+            // Being accepted is still ringing to the buyer: the booking may yet fail.
+            "ringing" | "accepting" => RequestState::Ringing,
+            "accepted" => RequestState::Accepted,
+            "expired" => RequestState::Expired,
+            _ => RequestState::Left,
+        };
+        Request {
+            id: r.id,
+            provider_id: r.provider_id,
+            listing_id: r.listing_id,
+            buyer_id: r.buyer_id,
+            buyer_name: r.buyer_name,
+            title: r.title,
+            state,
+            ringing_since: r.ringing_since,
+            booking_id: r.booking_id,
+        }
+    }
 }
 
 /// Why a help-now request was refused.
@@ -64,294 +80,254 @@ pub enum AskError {
     AlreadyWaiting,
 }
 
+/// This node's sockets: one broadcast channel per person connected here.
+pub struct HelpNow {
+    channels: Mutex<HashMap<i64, broadcast::Sender<String>>>,
+    ring_for: Duration,
+}
+
 impl HelpNow {
     pub fn new(ring_for: Duration) -> HelpNow {
         HelpNow {
-            hub: Mutex::new(Hub::default()),
+            channels: Mutex::new(HashMap::new()),
             ring_for,
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Hub> {
-        self.hub
-            .lock()
-            .expect("the help-now lock is never poisoned")
     }
 
     pub fn ring_for(&self) -> Duration {
         self.ring_for
     }
 
-    /// A person's event stream; created on first use.
+    /// A person's event stream on this node; created on first use.
     pub fn subscribe(&self, account_id: i64) -> broadcast::Receiver<String> {
-        let mut hub = self.lock();
-        hub.channels
+        self.channels
+            .lock()
+            .expect("the socket map lock is never poisoned")
             .entry(account_id)
             .or_insert_with(|| broadcast::channel(EVENTS_BUFFER).0)
             .subscribe()
     }
 
-    pub fn go_online(&self, provider_id: i64) {
-        *self.lock().online.entry(provider_id).or_insert(0) += 1;
-    }
-
-    pub fn go_offline(&self, provider_id: i64) {
-        let mut hub = self.lock();
-        if let Some(n) = hub.online.get_mut(&provider_id) {
-            *n -= 1;
-            if *n == 0 {
-                hub.online.remove(&provider_id);
+    /// Hands an event to `account_id`'s sockets on this node, if any.
+    pub fn deliver(&self, account_id: i64, text: String) {
+        let mut channels = self
+            .channels
+            .lock()
+            .expect("the socket map lock is never poisoned");
+        if let Some(tx) = channels.get(&account_id) {
+            if tx.receiver_count() == 0 {
+                channels.remove(&account_id);
+            } else {
+                let _ = tx.send(text);
             }
         }
-    }
-
-    /// Providers online right now.
-    pub fn online_providers(&self) -> Vec<i64> {
-        self.lock().online.keys().copied().collect()
-    }
-
-    pub fn is_online(&self, provider_id: i64) -> bool {
-        self.lock().online.contains_key(&provider_id)
-    }
-
-    /// Puts a request in the provider's line.
-    pub fn ask(
-        &self,
-        provider_id: i64,
-        listing_id: i64,
-        buyer_id: i64,
-        buyer_name: &str,
-        title: &str,
-    ) -> Result<Request, AskError> {
-        let mut hub = self.lock();
-        if !hub.online.contains_key(&provider_id) {
-            return Err(AskError::Offline);
-        }
-        let line = hub.lines.get(&provider_id).cloned().unwrap_or_default();
-        if line
-            .iter()
-            .any(|id| hub.requests.get(id).is_some_and(|r| r.buyer_id == buyer_id))
-        {
-            return Err(AskError::AlreadyWaiting);
-        }
-        if line.len() >= LINE_MAX {
-            return Err(AskError::LineFull);
-        }
-        hub.next_id += 1;
-        let id = hub.next_id;
-        let request = Request {
-            id,
-            provider_id,
-            listing_id,
-            buyer_id,
-            buyer_name: buyer_name.to_string(),
-            title: title.to_string(),
-            state: RequestState::Waiting,
-            ringing_since: None,
-            booking_id: None,
-        };
-        hub.requests.insert(id, request.clone());
-        hub.lines.entry(provider_id).or_default().push_back(id);
-        hub.notify_line(provider_id);
-        Ok(request)
-    }
-
-    pub fn request(&self, id: i64) -> Option<(Request, usize)> {
-        let hub = self.lock();
-        let r = hub.requests.get(&id)?.clone();
-        let place = hub.place(&r);
-        Some((r, place))
-    }
-
-    /// The ringing request a provider may accept, taken out of the line. The caller books
-    /// and then calls `accepted` (or `put_back` if booking failed).
-    pub fn take_ringing(&self, provider_id: i64, id: i64) -> Option<Request> {
-        let mut hub = self.lock();
-        let r = hub.requests.get(&id)?;
-        if r.provider_id != provider_id || r.state != RequestState::Ringing {
-            return None;
-        }
-        let r = r.clone();
-        if let Some(line) = hub.lines.get_mut(&provider_id) {
-            line.retain(|x| *x != id);
-        }
-        Some(r)
-    }
-
-    pub fn accepted(&self, id: i64, booking_id: i64) {
-        let mut hub = self.lock();
-        let Some(r) = hub.requests.get_mut(&id) else {
-            return;
-        };
-        r.state = RequestState::Accepted;
-        r.booking_id = Some(booking_id);
-        let (buyer, provider) = (r.buyer_id, r.provider_id);
-        hub.send(buyer, serde_json::json!({"type": "help_now", "request": id, "state": "accepted", "booking": booking_id}));
-        hub.notify_line(provider);
-    }
-
-    /// Puts a taken request back at the head of the line, still ringing.
-    pub fn put_back(&self, r: Request) {
-        let mut hub = self.lock();
-        hub.lines.entry(r.provider_id).or_default().push_front(r.id);
-    }
-
-    /// The buyer leaves the line.
-    pub fn leave(&self, buyer_id: i64, id: i64) -> bool {
-        let mut hub = self.lock();
-        let Some(r) = hub.requests.get_mut(&id) else {
-            return false;
-        };
-        if r.buyer_id != buyer_id
-            || !matches!(r.state, RequestState::Waiting | RequestState::Ringing)
-        {
-            return false;
-        }
-        r.state = RequestState::Left;
-        let provider = r.provider_id;
-        if let Some(line) = hub.lines.get_mut(&provider) {
-            line.retain(|x| *x != id);
-        }
-        hub.notify_line(provider);
-        true
-    }
-
-    /// Advances every line: expires rings older than `ring_for`, and rings the head of
-    /// each line whose provider is online and not in a session (`busy`).
-    /// Returns the requests whose ring expired unanswered.
-    pub fn tick(&self, busy: impl Fn(i64) -> bool) -> Vec<Request> {
-        let mut hub = self.lock();
-        let mut missed = Vec::new();
-        let providers: Vec<i64> = hub.lines.keys().copied().collect();
-        for provider in providers {
-            let head = hub.lines.get(&provider).and_then(|l| l.front().copied());
-            let Some(head) = head else { continue };
-            let (state, since) = match hub.requests.get(&head) {
-                Some(r) => (r.state, r.ringing_since),
-                None => continue,
-            };
-            match state {
-                RequestState::Ringing if since.is_some_and(|s| s.elapsed() >= self.ring_for) => {
-                    let r = hub.requests.get_mut(&head).expect("head exists");
-                    r.state = RequestState::Expired;
-                    missed.push(r.clone());
-                    let buyer = r.buyer_id;
-                    hub.lines
-                        .get_mut(&provider)
-                        .expect("line exists")
-                        .pop_front();
-                    hub.send(buyer, serde_json::json!({"type": "help_now", "request": head, "state": "expired"}));
-                    hub.send(
-                        provider,
-                        serde_json::json!({"type": "ring_over", "request": head}),
-                    );
-                    hub.notify_line(provider);
-                }
-                RequestState::Waiting if hub.online.contains_key(&provider) && !busy(provider) => {
-                    let r = hub.requests.get_mut(&head).expect("head exists");
-                    r.state = RequestState::Ringing;
-                    r.ringing_since = Some(Instant::now());
-                    let ring = serde_json::json!({"type": "ring", "request": head, "buyer": r.buyer_name, "title": r.title,
-                        "seconds": self.ring_for.as_secs()});
-                    hub.send(provider, ring);
-                    hub.notify_line(provider);
-                }
-                _ => {}
-            }
-        }
-        missed
-    }
-
-    /// Sends an event to every open socket of `account_id` (a notification, say).
-    pub fn push(&self, account_id: i64, event: serde_json::Value) {
-        self.lock().send(account_id, event);
-    }
-
-    /// Providers with someone in line, for the ticker to check who is in a session.
-    pub fn providers_with_lines(&self) -> Vec<i64> {
-        self.lock()
-            .lines
-            .iter()
-            .filter(|(_, l)| !l.is_empty())
-            .map(|(p, _)| *p)
-            .collect()
     }
 }
 
-impl Hub {
-    fn place(&self, r: &Request) -> usize {
-        self.lines
-            .get(&r.provider_id)
-            .and_then(|l| l.iter().position(|x| *x == r.id))
-            .map(|p| p + 1)
-            .unwrap_or(0)
-    }
+fn online_since() -> Timestamp {
+    crate::auth::now() - PRESENCE_STALE
+}
 
-    fn send(&self, account_id: i64, event: serde_json::Value) {
-        if let Some(tx) = self.channels.get(&account_id) {
-            let _ = tx.send(event.to_string());
+pub async fn go_online(state: &AppState, provider_id: i64) -> Result<(), StoreError> {
+    state
+        .store
+        .help_now_socket(provider_id, &state.instance, 1, crate::auth::now())
+        .await
+}
+
+pub async fn go_offline(state: &AppState, provider_id: i64) -> Result<(), StoreError> {
+    state
+        .store
+        .help_now_socket(provider_id, &state.instance, -1, crate::auth::now())
+        .await
+}
+
+/// Providers online right now, on any node.
+pub async fn online_providers(state: &AppState) -> Result<Vec<i64>, StoreError> {
+    state.store.help_now_online(online_since()).await
+}
+
+pub async fn is_online(state: &AppState, provider_id: i64) -> Result<bool, StoreError> {
+    state
+        .store
+        .help_now_is_online(provider_id, online_since())
+        .await
+}
+
+/// Puts a request in the provider's line.
+pub async fn ask(
+    state: &AppState,
+    provider_id: i64,
+    listing_id: i64,
+    buyer_id: i64,
+    buyer_name: &str,
+    title: &str,
+) -> Result<Result<Request, AskError>, StoreError> {
+    let asked = state
+        .store
+        .help_now_ask(
+            provider_id,
+            listing_id,
+            buyer_id,
+            buyer_name,
+            title,
+            online_since(),
+            crate::auth::now(),
+        )
+        .await?;
+    Ok(match asked {
+        Ok(r) => {
+            notify_line(state, provider_id).await;
+            Ok(r.into())
+        }
+        Err(AskRefusal::Offline) => Err(AskError::Offline),
+        Err(AskRefusal::LineFull) => Err(AskError::LineFull),
+        Err(AskRefusal::AlreadyWaiting) => Err(AskError::AlreadyWaiting),
+    })
+}
+
+/// A request and its place in line (0 once out of it).
+pub async fn request(state: &AppState, id: i64) -> Result<Option<(Request, usize)>, StoreError> {
+    match state.store.help_now_request(id).await {
+        Ok((r, place)) => Ok(Some((r.into(), place))),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The ringing request a provider may accept, taken out of the line. The caller books
+/// and then calls `accepted` (or `put_back` if booking failed, `dropped` if it never can).
+pub async fn take_ringing(
+    state: &AppState,
+    provider_id: i64,
+    id: i64,
+) -> Result<Option<Request>, StoreError> {
+    Ok(state
+        .store
+        .help_now_take(provider_id, id)
+        .await?
+        .map(Request::from))
+}
+
+pub async fn accepted(state: &AppState, r: &Request, booking_id: i64) {
+    if let Err(e) = state.store.help_now_accepted(r.id, booking_id).await {
+        tracing::warn!(error = ?e, request = r.id, "could not record an accepted request");
+    }
+    crate::cluster::push(
+        state,
+        r.buyer_id,
+        serde_json::json!({"type": "help_now", "request": r.id, "state": "accepted", "booking": booking_id}),
+    );
+    notify_line(state, r.provider_id).await;
+}
+
+/// Puts a taken request back at the head of the line, still ringing.
+pub async fn put_back(state: &AppState, r: &Request) {
+    if let Err(e) = state.store.help_now_put_back(r.id).await {
+        tracing::warn!(error = ?e, request = r.id, "could not put a request back");
+    }
+}
+
+/// Ends a taken request that can never be booked (the buyer can no longer pay).
+pub async fn dropped(state: &AppState, r: &Request) {
+    if let Err(e) = state.store.help_now_drop(r.id).await {
+        tracing::warn!(error = ?e, request = r.id, "could not drop a request");
+    }
+    crate::cluster::push(
+        state,
+        r.buyer_id,
+        serde_json::json!({"type": "help_now", "request": r.id, "state": "expired"}),
+    );
+    notify_line(state, r.provider_id).await;
+}
+
+/// The buyer leaves the line; false when the request was not theirs or not waiting.
+pub async fn leave(state: &AppState, buyer_id: i64, id: i64) -> Result<bool, StoreError> {
+    let Some(r) = state.store.help_now_leave(buyer_id, id).await? else {
+        return Ok(false);
+    };
+    notify_line(state, r.provider_id).await;
+    Ok(true)
+}
+
+/// Advances every line: expires rings older than `ring_for`, and rings the head of
+/// each line whose provider is online and not in a session. Returns the requests whose
+/// ring expired unanswered.
+pub async fn tick(state: &AppState) -> Result<Vec<Request>, StoreError> {
+    let t = crate::auth::now();
+    let lines = state.store.help_now_providers_with_lines().await?;
+    if lines.is_empty() {
+        // Nobody waits anywhere: no write transaction, on any node.
+        return Ok(Vec::new());
+    }
+    let mut busy = Vec::new();
+    for provider in lines {
+        if state.store.in_session(provider, t).await? {
+            busy.push(provider);
         }
     }
-
-    /// Tells everyone in a provider's line their place.
-    fn notify_line(&self, provider_id: i64) {
-        let Some(line) = self.lines.get(&provider_id) else {
-            return;
-        };
-        for (i, id) in line.iter().enumerate() {
-            if let Some(r) = self.requests.get(id) {
-                self.send(r.buyer_id, serde_json::json!({"type": "help_now", "request": id, "state": r.state, "place": i + 1}));
+    let ring_for = jiff::SignedDuration::try_from(state.help_now.ring_for).unwrap_or_default();
+    let changes = state
+        .store
+        .help_now_tick(ring_for, online_since(), &busy, t)
+        .await?;
+    let mut missed = Vec::new();
+    for change in changes {
+        match change {
+            LineChange::Expired(r) => {
+                let r = Request::from(r);
+                crate::cluster::push(
+                    state,
+                    r.buyer_id,
+                    serde_json::json!({"type": "help_now", "request": r.id, "state": "expired"}),
+                );
+                crate::cluster::push(
+                    state,
+                    r.provider_id,
+                    serde_json::json!({"type": "ring_over", "request": r.id}),
+                );
+                notify_line(state, r.provider_id).await;
+                missed.push(r);
+            }
+            LineChange::Rang(r) => {
+                crate::cluster::push(
+                    state,
+                    r.provider_id,
+                    serde_json::json!({"type": "ring", "request": r.id, "buyer": r.buyer_name, "title": r.title,
+                        "seconds": state.help_now.ring_for.as_secs()}),
+                );
+                notify_line(state, r.provider_id).await;
             }
         }
-        self.send(
-            provider_id,
-            serde_json::json!({"type": "line", "waiting": line.len()}),
+    }
+    Ok(missed)
+}
+
+/// Tells everyone in a provider's line their place, and the provider the line's length.
+async fn notify_line(state: &AppState, provider_id: i64) {
+    let line = match state.store.help_now_line(provider_id).await {
+        Ok(line) => line,
+        Err(e) => {
+            tracing::warn!(error = ?e, "could not read a help-now line");
+            return;
+        }
+    };
+    for (i, r) in line.iter().enumerate() {
+        let r = Request::from(r.clone());
+        crate::cluster::push(
+            state,
+            r.buyer_id,
+            serde_json::json!({"type": "help_now", "request": r.id, "state": r.state, "place": i + 1}),
         );
     }
+    crate::cluster::push(
+        state,
+        provider_id,
+        serde_json::json!({"type": "line", "waiting": line.len()}),
+    );
 }
 
 /// When a help-now session booked at `now` starts: now, on a whole minute for tidiness.
 pub fn session_start(now: Timestamp) -> Timestamp {
     Timestamp::from_second(now.as_second() - now.as_second().rem_euclid(60)).unwrap_or(now)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_line_rings_in_order_and_expires() {
-        let h = HelpNow::new(Duration::from_millis(0));
-        assert_eq!(
-            h.ask(7, 1, 100, "Bea", "Guitar").unwrap_err(),
-            AskError::Offline
-        );
-        h.go_online(7);
-        let a = h.ask(7, 1, 100, "Bea", "Guitar").unwrap();
-        let b = h.ask(7, 1, 101, "Cid", "Guitar").unwrap();
-        assert_eq!(
-            h.ask(7, 1, 100, "Bea", "Guitar").unwrap_err(),
-            AskError::AlreadyWaiting
-        );
-        assert_eq!(h.request(b.id).unwrap().1, 2, "second in line");
-        h.tick(|_| false);
-        assert_eq!(h.request(a.id).unwrap().0.state, RequestState::Ringing);
-        assert!(
-            h.take_ringing(7, b.id).is_none(),
-            "only the ringing one can be taken"
-        );
-        h.tick(|_| false);
-        assert_eq!(h.request(a.id).unwrap().0.state, RequestState::Expired);
-        assert_eq!(h.request(b.id).unwrap().1, 1);
-        h.tick(|_| true);
-        assert_eq!(
-            h.request(b.id).unwrap().0.state,
-            RequestState::Waiting,
-            "a provider in a session is not rung"
-        );
-        assert!(h.leave(101, b.id));
-        assert!(!h.leave(101, b.id), "leaving happens once");
-        h.go_offline(7);
-        assert!(!h.is_online(7));
-    }
 }

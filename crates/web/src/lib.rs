@@ -7,6 +7,7 @@ mod actions;
 pub mod api;
 pub mod auth;
 mod calendar;
+pub mod cluster;
 pub mod error;
 pub mod gateway;
 pub mod helpnow;
@@ -136,6 +137,8 @@ impl Application {
             tokio::spawn(live::ticker(state.clone())),
             tokio::spawn(notify::run(state.clone(), mailer)),
             tokio::spawn(search::keep_in_step(state.clone(), rebuild)),
+            tokio::spawn(cluster::send_queued(state.clone())),
+            tokio::spawn(cluster::listen(state.clone())),
         ];
         Ok(Application {
             listener,

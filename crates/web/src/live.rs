@@ -47,18 +47,49 @@ pub async fn socket(
             _ => return Err(Failure::Forbidden("only approved providers go online".into()).into()),
         }
     }
+    // Listening and presence start before the handshake completes: once the client
+    // sees its socket open, it is online and no event for it is missed.
+    let events = state.help_now.subscribe(account.id);
+    let presence = if online {
+        crate::helpnow::go_online(&state, account.id).await?;
+        tracing::info!(provider = account.id, "provider online");
+        Some(Presence {
+            state: state.clone(),
+            provider_id: account.id,
+        })
+    } else {
+        None
+    };
     Ok(upgrade
         .max_message_size(4096)
-        .on_upgrade(move |ws| run(state, account.id, online, ws))
+        .on_upgrade(move |ws| run(events, presence, ws))
         .into_response())
 }
 
-async fn run(state: AppState, account_id: i64, online: bool, mut ws: WebSocket) {
-    let mut events = state.help_now.subscribe(account_id);
-    if online {
-        state.help_now.go_online(account_id);
-        tracing::info!(provider = account_id, "provider online");
+/// A provider's open dashboard socket; dropping it (the socket closed, or the upgrade
+/// never happened) takes the provider offline on this node.
+struct Presence {
+    state: AppState,
+    provider_id: i64,
+}
+
+impl Drop for Presence {
+    fn drop(&mut self) {
+        let (state, provider_id) = (self.state.clone(), self.provider_id);
+        tokio::spawn(async move {
+            if let Err(e) = crate::helpnow::go_offline(&state, provider_id).await {
+                tracing::warn!(error = ?e, "could not mark a provider offline");
+            }
+            tracing::info!(provider = provider_id, "provider offline");
+        });
     }
+}
+
+async fn run(
+    mut events: tokio::sync::broadcast::Receiver<String>,
+    presence: Option<Presence>,
+    mut ws: WebSocket,
+) {
     let mut ping = tokio::time::interval(PING_EVERY);
     loop {
         tokio::select! {
@@ -82,10 +113,7 @@ async fn run(state: AppState, account_id: i64, online: bool, mut ws: WebSocket) 
             }
         }
     }
-    if online {
-        state.help_now.go_offline(account_id);
-        tracing::info!(provider = account_id, "provider offline");
-    }
+    drop(presence);
 }
 
 /// Advances help-now lines forever: rings the next buyer when a provider is free, and
@@ -95,6 +123,8 @@ pub async fn ticker(state: AppState) {
     let mut last_purge = std::time::Instant::now();
     let mut last_money = std::time::Instant::now();
     let mut last_judged = std::time::Instant::now();
+    let mut last_heartbeat = std::time::Instant::now();
+    heartbeat(&state).await;
     loop {
         tick.tick().await;
         if last_purge.elapsed() >= PURGE_EVERY {
@@ -110,28 +140,19 @@ pub async fn ticker(state: AppState) {
             last_money = std::time::Instant::now();
             crate::money::retry_pending_payouts(&state).await;
         }
-        let mut busy = Vec::new();
-        for provider in state.help_now.providers_with_lines() {
-            match state
-                .store
-                .in_session(provider, jiff::Timestamp::now())
-                .await
-            {
-                Ok(true) => busy.push(provider),
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::warn!(error = ?e, "help-now ticker could not read sessions");
-                    busy.push(provider);
-                }
-            }
+        if last_heartbeat.elapsed() >= crate::helpnow::HEARTBEAT_EVERY {
+            last_heartbeat = std::time::Instant::now();
+            heartbeat(&state).await;
         }
-        for missed in state.help_now.tick(|p| busy.contains(&p)) {
-            let rang = missed
-                .ringing_since
-                .map_or(jiff::SignedDuration::ZERO, |s| {
-                    jiff::SignedDuration::try_from(s.elapsed()).unwrap_or_default()
-                });
-            let rang_at = jiff::Timestamp::now() - rang;
+        let missed = match crate::helpnow::tick(&state).await {
+            Ok(missed) => missed,
+            Err(e) => {
+                tracing::warn!(error = ?e, "help-now ticker could not advance the lines");
+                Vec::new()
+            }
+        };
+        for missed in missed {
+            let rang_at = missed.ringing_since.unwrap_or_else(jiff::Timestamp::now);
             if let Err(e) = state
                 .store
                 .record_ring(missed.provider_id, rang_at, None)
@@ -150,6 +171,20 @@ pub async fn ticker(state: AppState) {
             .await;
         }
     }
+}
+
+/// Tells every node this one is alive: its providers' presence and the rooms it hosts
+/// stay fresh; presence a dead node left behind is dropped.
+async fn heartbeat(state: &AppState) {
+    let now = jiff::Timestamp::now();
+    if let Err(e) = state
+        .store
+        .help_now_heartbeat(&state.instance, now, now - crate::helpnow::PRESENCE_STALE)
+        .await
+    {
+        tracing::warn!(error = ?e, "could not refresh help-now presence");
+    }
+    crate::room::heartbeat(state, now).await;
 }
 
 /// How often pending payouts are retried with the gateway.

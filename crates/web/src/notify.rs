@@ -332,7 +332,8 @@ async fn deliver(state: &AppState, mailer: &Mailer, job: &Job) -> Result<(), Str
             .map_err(|e| format!("{e:?}"))?;
         if fresh {
             let unread = state.store.unread_count(m.account).await.unwrap_or(0);
-            state.help_now.push(
+            crate::cluster::push(
+                state,
                 m.account,
                 serde_json::json!({"type": "notification", "id": n.id, "title": n.title, "link": n.link, "unread": unread}),
             );

@@ -81,7 +81,7 @@ pub async fn review(
         })?;
     tracing::info!(review_id = r.id, booking_id, stars, "review written");
     crate::notify::emit(state, crate::notify::Event::NewReview { review: r.id }).await;
-    state.search.touch(Touch::Listing(b.listing_id));
+    crate::cluster::touch(state, Touch::Listing(b.listing_id));
     Ok(r)
 }
 
@@ -111,7 +111,7 @@ pub async fn edit_review(
         .edit_review(existing.id, &input, now())
         .await
         .map_err(review_not_found)?;
-    state.search.touch(Touch::Listing(b.listing_id));
+    crate::cluster::touch(state, Touch::Listing(b.listing_id));
     Ok(r)
 }
 
@@ -341,7 +341,7 @@ pub async fn moderate(
     );
     after_cancellations(state, &cancelled).await;
     if let Some(account) = suspended {
-        state.search.touch(Touch::Provider(account));
+        crate::cluster::touch(state, Touch::Provider(account));
     }
     touch_listing_of(state, report.target, report.target_id).await;
     Ok(state.store.report(report_id).await?)
@@ -377,10 +377,10 @@ pub async fn restore(
 /// A hidden or restored listing or review changes what search shows for its listing.
 async fn touch_listing_of(state: &AppState, target: ReportTarget, id: i64) {
     match target {
-        ReportTarget::Listing => state.search.touch(Touch::Listing(id)),
+        ReportTarget::Listing => crate::cluster::touch(state, Touch::Listing(id)),
         ReportTarget::Review => {
             if let Ok(r) = state.store.review(id).await {
-                state.search.touch(Touch::Listing(r.listing_id));
+                crate::cluster::touch(state, Touch::Listing(r.listing_id));
             }
         }
         ReportTarget::Account | ReportTarget::Message => {}
@@ -390,7 +390,7 @@ async fn touch_listing_of(state: &AppState, target: ReportTarget, id: i64) {
 /// Bookings a suspension cancelled free their listings' slots, and both sides hear.
 pub async fn after_cancellations(state: &AppState, cancelled: &[Booking]) {
     for b in cancelled {
-        state.search.touch(Touch::Listing(b.listing_id));
+        crate::cluster::touch(state, Touch::Listing(b.listing_id));
         crate::notify::cancelled(state, b).await;
     }
 }

@@ -41,7 +41,87 @@ const METER_EVERY: Duration = Duration::from_secs(2);
 
 /// The room of a booking's slot.
 pub fn room_id(b: &Booking) -> RoomId {
-    b.listing_id * 10_000_000_000 + b.start.as_second()
+    b.listing_id * ROOM_ID_LISTING + b.start.as_second()
+}
+
+const ROOM_ID_LISTING: i64 = 10_000_000_000;
+
+/// The listing and start of a room (the inverse of `room_id`).
+fn room_slot(room: RoomId) -> (i64, Timestamp) {
+    let start = Timestamp::from_second(room % ROOM_ID_LISTING).unwrap_or(Timestamp::UNIX_EPOCH);
+    (room / ROOM_ID_LISTING, start)
+}
+
+/// A room's node keeps it while it says so this often (`heartbeat`); a room whose node
+/// has been silent for `ROOM_NODE_STALE` goes to the next node a participant opens it on.
+pub const ROOM_NODE_STALE: SignedDuration = SignedDuration::from_secs(60);
+
+/// Where the room page opens its signaling socket. Every participant of a room must
+/// reach the one node whose media server hosts it: the first node to show the room
+/// claims it (`node_url` in the configuration). On that node the page uses its own
+/// origin (`None`); elsewhere it gets the hosting node's socket address with a pass,
+/// since the session cookie does not travel to another origin.
+pub async fn signal_url(
+    state: &AppState,
+    account: &Account,
+    b: &Booking,
+) -> Result<Option<String>, Failure> {
+    let t = now();
+    let host = state
+        .store
+        .claim_room_node(
+            b.listing_id,
+            b.start,
+            &state.config.node_url,
+            t,
+            t - ROOM_NODE_STALE,
+        )
+        .await?;
+    if host == state.config.node_url {
+        return Ok(None);
+    }
+    let token = crate::auth::random_token();
+    state
+        .store
+        .create_room_ticket(
+            &ticket_hash(&token),
+            account.id,
+            b.listing_id,
+            b.start,
+            b.end + CLOSES_AFTER,
+        )
+        .await?;
+    let ws = if let Some(rest) = host.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else {
+        format!("ws://{}", host.strip_prefix("http://").unwrap_or(&host))
+    };
+    Ok(Some(format!(
+        "{ws}/bookings/{}/room/ws?ticket={token}",
+        b.id
+    )))
+}
+
+fn ticket_hash(token: &str) -> String {
+    crate::auth::hash_token(token)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Keeps this node's claim on the rooms it hosts.
+pub async fn heartbeat(state: &AppState, now: Timestamp) {
+    let rooms: Vec<(i64, Timestamp)> = state.rooms.open().into_iter().map(room_slot).collect();
+    if rooms.is_empty() {
+        return;
+    }
+    if let Err(e) = state
+        .store
+        .refresh_room_nodes(&state.config.node_url, &rooms, now)
+        .await
+    {
+        tracing::warn!(error = ?e, "could not refresh this node's rooms");
+    }
 }
 
 #[derive(Default)]
@@ -65,6 +145,15 @@ impl Rooms {
         let people = rooms.values().map(|r| r.present.len()).sum();
         let open = rooms.values().filter(|r| !r.present.is_empty()).count();
         (open, people)
+    }
+
+    /// The rooms with someone in them on this node.
+    pub fn open(&self) -> Vec<RoomId> {
+        self.lock()
+            .iter()
+            .filter(|(_, r)| !r.present.is_empty())
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RoomId, RoomState>> {
@@ -189,23 +278,54 @@ pub async fn access(
     Ok((b, party))
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct SocketQuery {
+    /// A pass from another node's room page (`signal_url`).
+    ticket: Option<String>,
+}
+
 /// `GET /bookings/{id}/room/ws`: the signaling socket.
 pub async fn socket(
     State(state): State<AppState>,
     viewer: Viewer,
     caller: MaybeApiCaller,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<SocketQuery>,
     headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, PageError> {
-    if !crate::auth::same_origin(&headers) {
-        return Err(Failure::Forbidden("this socket was opened from another site".into()).into());
-    }
-    let account = match (viewer.account, caller.0) {
-        (Some(a), _) | (None, Some(a)) => a,
-        (None, None) => return Err(Failure::Unauthorized("sign in first".into()).into()),
-    };
     let id = crate::pages::path_id(&id, "booking")?;
+    let account = if let Some(ticket) = &q.ticket {
+        // A pass is a credential of its own, not an ambient cookie, so a page of any
+        // node may use it: the origin check guards cookies only.
+        let Some((account_id, listing_id, start)) =
+            state.store.room_ticket(&ticket_hash(ticket), now()).await?
+        else {
+            return Err(Failure::Forbidden(
+                "this room pass is unknown or expired; reload the room page".into(),
+            )
+            .into());
+        };
+        let account = state.store.account(account_id).await?;
+        let b = state.store.booking(id).await?;
+        if b.listing_id != listing_id || b.start != start {
+            return Err(Failure::Forbidden("this room pass is for another session".into()).into());
+        }
+        account
+    } else {
+        if !crate::auth::same_origin(&headers) {
+            return Err(
+                Failure::Forbidden("this socket was opened from another site".into()).into(),
+            );
+        }
+        match (viewer.account, caller.0) {
+            (Some(a), _) | (None, Some(a)) => a,
+            (None, None) => return Err(Failure::Unauthorized("sign in first".into()).into()),
+        }
+    };
+    if account.is_suspended() {
+        return Err(Failure::Forbidden("this account is suspended".into()).into());
+    }
     let (b, party) = access(&state, &account, id).await?;
     Ok(upgrade
         .max_message_size(signal::FRAME_MAX)
@@ -349,7 +469,17 @@ async fn run(state: AppState, account: Account, b: Booking, party: Party, mut ws
                         begin(&state, &b).await;
                     }
                 }
-                Some(onhand_media::driver::PeerEvent::Gone) | None => break,
+                Some(onhand_media::driver::PeerEvent::Gone) | None => {
+                    // Closing a room ends every peer right after telling the room why:
+                    // pass on what the room said first, so "ended" is never lost to
+                    // the race between the two.
+                    while let Ok(frame) = events.try_recv() {
+                        if ws.send(Message::Text(frame.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                    break;
+                }
             },
             relayed = events.recv() => match relayed {
                 Ok(frame) => {

@@ -674,13 +674,16 @@ pub async fn ask_help_now(
             "this session",
         ));
     }
-    match state.help_now.ask(
+    match crate::helpnow::ask(
+        state,
         l.provider_id,
         listing_id,
         buyer.id,
         &buyer.display_name,
         &v.title,
-    ) {
+    )
+    .await?
+    {
         Ok(r) => Ok(r),
         Err(AskError::Offline) => Err(Failure::Conflict(format!(
             "{} is not available right now; book a time instead",
@@ -703,7 +706,7 @@ pub async fn accept_help_now(
     provider: &Account,
     request_id: i64,
 ) -> Result<Booking, Failure> {
-    let Some(r) = state.help_now.take_ringing(provider.id, request_id) else {
+    let Some(r) = crate::helpnow::take_ringing(state, provider.id, request_id).await? else {
         return Err(Failure::Conflict(
             "that request is no longer ringing".into(),
         ));
@@ -730,10 +733,10 @@ pub async fn accept_help_now(
     };
     match state.store.book_now(&new, now()).await {
         Ok(b) => {
-            state.help_now.accepted(request_id, b.id);
-            let waited = r.ringing_since.map_or(SignedDuration::ZERO, |s| {
-                SignedDuration::try_from(s.elapsed()).unwrap_or_default()
-            });
+            crate::helpnow::accepted(state, &r, b.id).await;
+            let waited = r
+                .ringing_since
+                .map_or(SignedDuration::ZERO, |s| now().duration_since(s));
             if let Err(e) = state
                 .store
                 .record_ring(
@@ -750,20 +753,21 @@ pub async fn accept_help_now(
             Ok(b)
         }
         Err(BookError::SlotGone) => {
-            state.help_now.put_back(r);
+            crate::helpnow::put_back(state, &r).await;
             Err(Failure::Conflict(
                 "you have another session at this time; finish it first".into(),
             ))
         }
         Err(BookError::Store(e @ StoreError::InsufficientFunds { .. })) => {
             tracing::info!(request_id, "help-now buyer can no longer pay");
+            crate::helpnow::dropped(state, &r).await;
             Err(Failure::Conflict(format!(
                 "{}'s wallet no longer covers this session; the request was dropped: {e}",
                 r.buyer_name
             )))
         }
         Err(BookError::Store(e)) => {
-            state.help_now.put_back(r);
+            crate::helpnow::put_back(state, &r).await;
             Err(e.into())
         }
     }

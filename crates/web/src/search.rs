@@ -327,8 +327,9 @@ fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
 }
 
 impl SearchParams {
-    /// Checks every field, naming each that is wrong.
-    pub fn parse(&self, state: &AppState) -> Result<SearchQuery, Invalid> {
+    /// Checks every field, naming each that is wrong. `online`: the providers online
+    /// now, for the "available now" filter.
+    pub fn parse(&self, state: &AppState, online: &[i64]) -> Result<SearchQuery, Invalid> {
         let mut errors = Invalid::default();
         let category = match self.category.as_str() {
             "" => None,
@@ -432,14 +433,7 @@ impl SearchParams {
             price_model,
             max_price_minor: max_price,
             min_rating,
-            providers: now.then(|| {
-                state
-                    .help_now
-                    .online_providers()
-                    .into_iter()
-                    .map(|p| p as u64)
-                    .collect()
-            }),
+            providers: now.then(|| online.iter().map(|p| *p as u64).collect()),
             free_before_ms: within.map(|d| now_ms + d * 24 * 3_600_000),
             group,
             sort,

@@ -34,6 +34,9 @@ pub struct Config {
     /// How people reach this installation, for links in emails and calendar files
     /// ("https://help.example.com", no trailing slash).
     pub public_url: String,
+    /// How browsers reach this node itself, behind or beside the load balancer: a room
+    /// this node hosts sends every participant here. One node: the public URL.
+    pub node_url: String,
     /// Where email goes: an SMTP server, or the outbox folder.
     pub mail: crate::mail::MailConfig,
     /// The media server's UDP address (port 0 picks one), and the address browsers are
@@ -67,6 +70,7 @@ impl Default for Config {
             payout_minimum_minor: onhand_core::payments::DEFAULT_PAYOUT_MINIMUM_MINOR,
             search_dir: None,
             public_url: "http://127.0.0.1:8080".into(),
+            node_url: "http://127.0.0.1:8080".into(),
             mail: crate::mail::MailConfig::default(),
             media_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8081)),
             media_public: None,
@@ -96,6 +100,8 @@ pub struct AppState {
     pub media: onhand_media::driver::MediaServer,
     pub rooms: Arc<crate::room::Rooms>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// This node's queue of events and touches for every node (`cluster`).
+    pub cluster: Arc<crate::cluster::Cluster>,
 }
 
 impl AppState {
@@ -122,6 +128,7 @@ impl AppState {
             media,
             rooms: Arc::new(crate::room::Rooms::default()),
             metrics: Arc::new(crate::metrics::Metrics::default()),
+            cluster: Arc::new(crate::cluster::Cluster::default()),
         }
     }
 }

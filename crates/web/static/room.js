@@ -109,7 +109,8 @@
     };
     await pc.setLocalDescription(await pc.createOffer());
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(proto + location.host + "/bookings/" + root.dataset.booking + "/room/ws");
+    // Another node may host this room's media; the page then carries its address.
+    ws = new WebSocket(root.dataset.signalUrl || proto + location.host + "/bookings/" + root.dataset.booking + "/room/ws");
     ws.onopen = function () { send({ type: "join", sdp: pc.localDescription.sdp }); };
     ws.onmessage = function (m) {
       var msg;

@@ -6,27 +6,47 @@ use jiff::Timestamp;
 use onhand_core::catalog::{ListingContent, ListingInput};
 use onhand_core::money::Currency;
 use onhand_core::provider::{Application, ApplicationInput};
+use onhand_store::scratch::{self, ScratchDatabase};
 use onhand_store::{NewAccount, Store};
 
 pub struct Backend {
     pub name: &'static str,
     pub store: Store,
     _dir: Option<tempfile::TempDir>,
+    _database: Option<ScratchDatabase>,
 }
 
+/// A fresh store on every backend this machine has: SQLite always, PostgreSQL when
+/// `ONHAND_TEST_POSTGRES_URL` names a server (a database of its own per call).
 pub async fn backends() -> Vec<Backend> {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = Store::open_sqlite(dir.path()).await.unwrap();
-    if std::env::var_os("ONHAND_TEST_POSTGRES_URL").is_some() {
-        eprintln!(
-            "*** NOTE: ONHAND_TEST_POSTGRES_URL is set, but the PostgreSQL backend is not built yet; running SQLite only ***"
-        );
-    }
-    vec![Backend {
+    let mut out = vec![Backend {
         name: "sqlite",
-        store: sqlite,
+        store: Store::open_sqlite(dir.path()).await.unwrap(),
         _dir: Some(dir),
-    }]
+        _database: None,
+    }];
+    if let Some(server) = scratch::test_server("the storage suite runs on SQLite only") {
+        let database = ScratchDatabase::create(&server).await.unwrap();
+        out.push(Backend {
+            name: "postgres",
+            store: Store::open_postgres(&database.url).await.unwrap(),
+            _dir: None,
+            _database: Some(database),
+        });
+    }
+    out
+}
+
+impl Backend {
+    /// Another handle on the same database, as a second node would have.
+    pub async fn second_node(&self) -> Store {
+        match (&self._dir, &self._database) {
+            (Some(dir), _) => Store::open_sqlite(dir.path()).await.unwrap(),
+            (None, Some(db)) => Store::open_postgres(&db.url).await.unwrap(),
+            (None, None) => unreachable!("every backend has a place"),
+        }
+    }
 }
 
 pub fn t0() -> Timestamp {

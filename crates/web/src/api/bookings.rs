@@ -397,16 +397,19 @@ pub async fn ask_help_now(
     IdPath(id): IdPath,
 ) -> Result<(StatusCode, Json<HelpNowBody>), ApiError> {
     let r = schedule::ask_help_now(&state, &caller.0, id).await?;
-    let place = state.help_now.request(r.id).map(|(_, p)| p).unwrap_or(0);
+    let place = crate::helpnow::request(&state, r.id)
+        .await?
+        .map(|(_, p)| p)
+        .unwrap_or(0);
     Ok((StatusCode::CREATED, Json(help_now_body(&state, &r, place))))
 }
 
-fn own_request(
+async fn own_request(
     state: &AppState,
     caller: &ApiCaller,
     id: i64,
 ) -> Result<(crate::helpnow::Request, usize), ApiError> {
-    match state.help_now.request(id) {
+    match crate::helpnow::request(state, id).await? {
         Some((r, place)) if r.buyer_id == caller.0.id || r.provider_id == caller.0.id => {
             Ok((r, place))
         }
@@ -422,7 +425,7 @@ pub async fn help_now_status(
     caller: ApiCaller,
     IdPath(id): IdPath,
 ) -> Result<Json<HelpNowBody>, ApiError> {
-    let (r, place) = own_request(&state, &caller, id)?;
+    let (r, place) = own_request(&state, &caller, id).await?;
     Ok(Json(help_now_body(&state, &r, place)))
 }
 
@@ -434,8 +437,8 @@ pub async fn leave_help_now(
     caller: ApiCaller,
     IdPath(id): IdPath,
 ) -> Result<StatusCode, ApiError> {
-    own_request(&state, &caller, id)?;
-    if state.help_now.leave(caller.0.id, id) {
+    own_request(&state, &caller, id).await?;
+    if crate::helpnow::leave(&state, caller.0.id, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(crate::error::Failure::Conflict("this request is no longer waiting".into()).into())

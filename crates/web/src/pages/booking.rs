@@ -802,9 +802,8 @@ pub async fn help_now_page(
 ) -> Result<Response, PageError> {
     let account = viewer.require()?;
     let id = request_id(&id)?;
-    let (r, place) = state
-        .help_now
-        .request(id)
+    let (r, place) = crate::helpnow::request(&state, id)
+        .await?
         .filter(|(r, _)| r.buyer_id == account.id)
         .ok_or_else(|| Failure::not_found("help-now request"))?;
     let provider = state.store.account(r.provider_id).await?;
@@ -834,7 +833,7 @@ pub async fn leave_help_now(
     let account = viewer.require()?;
     viewer.check_csrf(form.csrf())?;
     let id = request_id(&id)?;
-    state.help_now.leave(account.id, id);
+    crate::helpnow::leave(&state, account.id, id).await?;
     Ok(Redirect::to(&format!("/help-now/{id}")).into_response())
 }
 
@@ -888,6 +887,8 @@ pub struct RoomPage {
     currency_exponent: u32,
     health: bool,
     ice_servers: String,
+    /// The hosting node's socket, when another node hosts this room; empty otherwise.
+    signal_url: String,
 }
 
 /// The session room: device preview, then video, chat, timer and (per minute) the meter.
@@ -906,7 +907,8 @@ pub async fn room_page(
     let tz = TimeZone::get(&zone).unwrap_or(TimeZone::UTC);
     let currency = Currency::parse(&b.currency).unwrap_or_else(|_| Currency::usd());
     let price = schedule::terms_of(&b).1;
-    Ok(render(&RoomPage {
+    let signal_url = crate::room::signal_url(&state, account, &b).await?;
+    let page = render(&RoomPage {
         chrome: Chrome::new(&viewer),
         is_provider: party == Party::Provider,
         other: match party {
@@ -924,6 +926,24 @@ pub async fn room_page(
         currency_exponent: currency.exponent,
         health: crate::room::is_health(&state, &b).await,
         ice_servers: crate::room::ice_servers(&state, account.id, Timestamp::now()).to_string(),
+        signal_url: signal_url.clone().unwrap_or_default(),
         b,
-    }))
+    });
+    Ok(match signal_url {
+        // The page may open a socket to the hosting node, and nowhere else.
+        Some(url) => {
+            let origin: String = url.split('/').take(3).collect::<Vec<_>>().join("/");
+            let csp = format!(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                 connect-src 'self' {origin}; frame-ancestors 'none'; form-action 'self'"
+            );
+            let mut page = page;
+            if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+                page.headers_mut()
+                    .insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+            }
+            page
+        }
+        None => page,
+    })
 }

@@ -61,7 +61,7 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         .await?;
     let listing_total = counts.iter().map(|(_, n)| n).sum();
     // The "available now" shelf: listings of providers online right now, best first.
-    let online = state.help_now.online_providers();
+    let online = crate::helpnow::online_providers(&state).await?;
     let mut available_now = Vec::new();
     if !online.is_empty() {
         let found = crate::search::search(
@@ -311,7 +311,8 @@ pub async fn search(
     viewer: Viewer,
     Query(p): Query<crate::search::SearchParams>,
 ) -> Result<Response, PageError> {
-    let (query, errors) = match p.parse(&state) {
+    let online = crate::helpnow::online_providers(&state).await?;
+    let (query, errors) = match p.parse(&state, &online) {
         Ok(q) => (q, onhand_core::Invalid::default()),
         // Show what can be shown, with what was wrong named above the results.
         Err(errors) => (
@@ -319,7 +320,7 @@ pub async fn search(
                 q: p.q.clone(),
                 ..Default::default()
             }
-            .parse(&state)
+            .parse(&state, &online)
             .unwrap_or_default(),
             errors,
         ),
@@ -518,7 +519,7 @@ pub async fn listing(
         report_next: format!("/listings/{}", l.id),
         listing_id: l.id,
         available_now: l.is_public
-            && state.help_now.is_online(l.provider_id)
+            && crate::helpnow::is_online(&state, l.provider_id).await?
             && viewer
                 .account
                 .as_ref()

@@ -41,39 +41,6 @@ async fn setup(app: &TestApp, group_size: u32) -> (String, i64) {
 }
 
 /// Every buyer asks for `start` at once; the status codes they got.
-async fn race(app: &TestApp, buyers: &[String], listing: i64, start: &str) -> Vec<u16> {
-    let mut tasks = Vec::new();
-    for token in buyers {
-        let (client, url, token) = (app.api.clone(), app.url("/api/v1/bookings"), token.clone());
-        let body = json!({"listing_id": listing, "start": start});
-        tasks.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(token)
-                .header("Idempotency-Key", crate::common::fresh_key())
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    let mut codes = Vec::new();
-    for t in tasks {
-        codes.push(t.await.unwrap());
-    }
-    codes
-}
-
-async fn slots(app: &TestApp, listing: i64, query: &str) -> Vec<Value> {
-    let (status, body) = app
-        .get_json(&format!("/api/v1/listings/{listing}/slots?{query}"), None)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["slots"].as_array().unwrap().clone()
-}
-
 #[tokio::test]
 async fn slots_come_as_instants_and_local_times_in_the_viewers_zone() {
     let app = spawn_app().await;
@@ -161,7 +128,7 @@ async fn racing_buyers_get_exactly_one_booking_per_slot() {
     let open = slots(&app, listing, "").await;
     for slot in open.iter().skip(4).step_by(7).take(4) {
         let start = slot["start"].as_str().unwrap().to_string();
-        let codes = race(&app, &buyers, listing, &start).await;
+        let codes = race(&[&app], &buyers, listing, &start).await;
         assert_eq!(
             codes.iter().filter(|c| **c == 201).count(),
             1,
@@ -192,7 +159,7 @@ async fn group_seats_sell_exactly_to_capacity() {
         .as_str()
         .unwrap()
         .to_string();
-    let codes = race(&app, &buyers, listing, &start).await;
+    let codes = race(&[&app], &buyers, listing, &start).await;
     assert_eq!(codes.iter().filter(|c| **c == 201).count(), 5, "{codes:?}");
 
     let (status, body) = app

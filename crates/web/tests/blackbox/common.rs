@@ -68,6 +68,26 @@ async fn start(dir: std::sync::Arc<tempfile::TempDir>, tweak: impl FnOnce(&mut C
     }
 }
 
+impl TestApp {
+    /// A server already running at `base` (an `onhand serve` process, say), with a
+    /// handle on its database for the steps that go through the store. Used by the
+    /// binary's multi-node test, which includes this file.
+    #[allow(dead_code)]
+    pub fn attach(base: String, store: Store) -> TestApp {
+        TestApp {
+            base,
+            store,
+            api: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            _dir: std::sync::Arc::new(tempfile::tempdir().expect("a temporary directory")),
+            _stop: tokio::sync::oneshot::channel().0,
+        }
+    }
+}
+
 /// What it takes to start an app again on the same data after the first one is gone.
 pub struct Restart(std::sync::Arc<tempfile::TempDir>);
 
@@ -313,6 +333,43 @@ impl TestApp {
     pub async fn counts(&self) -> Vec<(String, i64)> {
         self.store.row_counts().await.unwrap()
     }
+}
+
+/// Every buyer asks for the same slot at once, through the apps in turn (several nodes,
+/// say); the status codes they got.
+pub async fn race(apps: &[&TestApp], buyers: &[String], listing: i64, start: &str) -> Vec<u16> {
+    let mut tasks = Vec::new();
+    for (i, token) in buyers.iter().enumerate() {
+        let app = apps[i % apps.len()];
+        let (client, url, token) = (app.api.clone(), app.url("/api/v1/bookings"), token.clone());
+        let body = json!({"listing_id": listing, "start": start});
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .header("Idempotency-Key", fresh_key())
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(t.await.unwrap());
+    }
+    codes
+}
+
+/// A listing's open slots.
+pub async fn slots(app: &TestApp, listing: i64, query: &str) -> Vec<Value> {
+    let (status, body) = app
+        .get_json(&format!("/api/v1/listings/{listing}/slots?{query}"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["slots"].as_array().unwrap().clone()
 }
 
 pub fn application() -> Value {

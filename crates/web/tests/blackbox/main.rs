@@ -3,6 +3,7 @@
 mod api;
 mod booking;
 mod browser;
+mod chrome;
 mod common;
 mod firefox;
 mod helpnow;
