@@ -151,8 +151,12 @@ impl Store {
             .max_connections(MAX_CONNECTIONS)
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    conn.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
-                        .await?;
+                    // Per connection (the URL the pool opens carries only the file).
+                    conn.execute(sqlx::AssertSqlSafe(format!(
+                        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}",
+                        BUSY_TIMEOUT.as_millis()
+                    )))
+                    .await?;
                     Ok(())
                 })
             })

@@ -327,6 +327,26 @@ pub async fn socket(
         return Err(Failure::Forbidden("this account is suspended".into()).into());
     }
     let (b, party) = access(&state, &account, id).await?;
+    // The room's node may have changed since the page was shown (it went quiet while
+    // the page sat in the lobby): join only where the room is hosted now.
+    let t = now();
+    let host = state
+        .store
+        .claim_room_node(
+            b.listing_id,
+            b.start,
+            &state.config.node_url,
+            t,
+            t - ROOM_NODE_STALE,
+        )
+        .await?;
+    if host != state.config.node_url {
+        return Err(Failure::Conflict(
+            "this session's room is now hosted by another server; reload the page to join it"
+                .into(),
+        )
+        .into());
+    }
     Ok(upgrade
         .max_message_size(signal::FRAME_MAX)
         .on_upgrade(move |ws| run(state, account, b, party, ws))

@@ -58,11 +58,7 @@ async fn start(dir: std::sync::Arc<tempfile::TempDir>, tweak: impl FnOnce(&mut C
     TestApp {
         base,
         store,
-        api: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap(),
+        api: api_client(),
         _dir: dir,
         _stop: stop,
     }
@@ -77,15 +73,20 @@ impl TestApp {
         TestApp {
             base,
             store,
-            api: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
+            api: api_client(),
             _dir: std::sync::Arc::new(tempfile::tempdir().expect("a temporary directory")),
             _stop: tokio::sync::oneshot::channel().0,
         }
     }
+}
+
+/// The API client tests use: no cookies, no redirects followed.
+fn api_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 /// What it takes to start an app again on the same data after the first one is gone.
@@ -361,6 +362,13 @@ pub async fn race(apps: &[&TestApp], buyers: &[String], listing: i64, start: &st
         codes.push(t.await.unwrap());
     }
     codes
+}
+
+/// Exactly one racer got the slot (201) and every other was told it is gone (409).
+pub fn assert_sold_once(codes: &[u16], start: &str) {
+    let sold = codes.iter().filter(|c| **c == 201).count();
+    let refused = codes.iter().filter(|c| **c == 409).count();
+    assert_eq!((sold, refused), (1, codes.len() - 1), "{start}: {codes:?}");
 }
 
 /// A listing's open slots.
