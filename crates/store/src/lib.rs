@@ -149,6 +149,8 @@ impl Store {
         sqlx::any::install_default_drivers();
         let pool = AnyPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // A local file has no connection to lose: no round trip to check it first.
+            .test_before_acquire(false)
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     // Per connection (the URL the pool opens carries only the file).
