@@ -1219,6 +1219,22 @@ async fn help_now_lines_are_shared_by_nodes_and_each_change_happens_once() {
             "{}: node-b's presence went stale",
             b.name
         );
+        // Finished requests are forgotten after a while; one still in line is kept.
+        other
+            .help_now_socket(provider, "node-b", 1, later)
+            .await
+            .unwrap();
+        let waiting = ask(a.clone(), bea, "Bea").await.unwrap();
+        let purged = a
+            .purge_help_now(t0() + SignedDuration::from_hours(25))
+            .await
+            .unwrap();
+        assert_eq!(purged, 2, "{}: the expired and the left request", b.name);
+        assert_eq!(a.help_now_request(waiting.id).await.unwrap().1, 1);
+        assert!(matches!(
+            a.help_now_request(first.id).await,
+            Err(StoreError::NotFound)
+        ));
         other.close().await;
     }
 }

@@ -76,7 +76,11 @@ struct Presence {
 impl Drop for Presence {
     fn drop(&mut self) {
         let (state, provider_id) = (self.state.clone(), self.provider_id);
-        tokio::spawn(async move {
+        // Outside a runtime (the process is ending) the presence simply goes stale.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
             if let Err(e) = crate::helpnow::go_offline(&state, provider_id).await {
                 tracing::warn!(error = ?e, "could not mark a provider offline");
             }
@@ -244,4 +248,11 @@ async fn purge_sessions(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = ?e, "purging sessions failed"),
     }
+    // Finished help-now requests matter only while their pages may still be open.
+    if let Err(e) = state.store.purge_help_now(now - HELP_NOW_KEPT).await {
+        tracing::warn!(error = ?e, "purging help-now requests failed");
+    }
 }
+
+/// How long a finished help-now request is kept.
+const HELP_NOW_KEPT: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
