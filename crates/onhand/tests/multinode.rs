@@ -38,14 +38,6 @@ impl Drop for Node {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A node on `database_url`, reachable (and telling browsers to reach it) at its own
 /// address; returns once it serves.
 fn start_node(database_url: &str) -> Node {
@@ -92,14 +84,10 @@ async fn cluster(what: &str) -> Option<(ScratchDatabase, Node, Node, TestApp, Te
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn help_now_rings_across_nodes_and_both_meet_in_one_room() {
-    let media = [
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-    ];
-    let Some((_d1, buyer)) = browser_with(&media).await else {
+    let Some((_d1, buyer)) = browser_with(&FAKE_MEDIA).await else {
         return;
     };
-    let Some((_d2, provider)) = browser_with(&media).await else {
+    let Some((_d2, provider)) = browser_with(&FAKE_MEDIA).await else {
         return;
     };
     let Some((_db, a, b, at_a, at_b)) = cluster("the multi-node help-now test").await else {

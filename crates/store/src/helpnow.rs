@@ -48,6 +48,23 @@ const COLUMNS: &str =
     "id, provider_id, listing_id, buyer_id, buyer_name, title, state, ringing_since_ms, booking_id";
 const IN_LINE: &str = "state IN ('waiting', 'ringing', 'accepting')";
 
+/// Providers with a dashboard open on some node seen since `since`; `only` narrows it
+/// to one provider.
+async fn online_on(
+    conn: &mut sqlx::AnyConnection,
+    since: Timestamp,
+    only: Option<i64>,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT provider_id FROM help_now_presence \
+         WHERE seen_at_ms >= $1 AND ($2 IS NULL OR provider_id = $2) ORDER BY provider_id",
+    )
+    .bind(ms(since))
+    .bind(only)
+    .fetch_all(conn)
+    .await?)
+}
+
 fn request(row: &AnyRow) -> HelpRequest {
     HelpRequest {
         id: row.get("id"),
@@ -128,23 +145,14 @@ impl Store {
 
     /// Providers with a dashboard open on some node seen since `since`.
     pub async fn help_now_online(&self, since: Timestamp) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT DISTINCT provider_id FROM help_now_presence WHERE seen_at_ms >= $1 ORDER BY provider_id",
-        )
-        .bind(ms(since))
-        .fetch_all(&self.pool)
-        .await?)
+        online_on(&mut *self.pool.acquire().await?, since, None).await
     }
 
     pub async fn help_now_is_online(&self, provider_id: i64, since: Timestamp) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM help_now_presence WHERE provider_id = $1 AND seen_at_ms >= $2 LIMIT 1",
-        )
-        .bind(provider_id)
-        .bind(ms(since))
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(found.is_some())
+        let mut conn = self.pool.acquire().await?;
+        Ok(!online_on(&mut conn, since, Some(provider_id))
+            .await?
+            .is_empty())
     }
 
     /// Puts a request at the end of the provider's line.
@@ -160,14 +168,10 @@ impl Store {
         now: Timestamp,
     ) -> Result<std::result::Result<HelpRequest, AskRefusal>> {
         let mut tx = self.write().await?;
-        let online: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM help_now_presence WHERE provider_id = $1 AND seen_at_ms >= $2 LIMIT 1",
-        )
-        .bind(provider_id)
-        .bind(ms(online_since))
-        .fetch_optional(&mut *tx)
-        .await?;
-        if online.is_none() {
+        if online_on(&mut tx, online_since, Some(provider_id))
+            .await?
+            .is_empty()
+        {
             return Ok(Err(AskRefusal::Offline));
         }
         let (size, mine): (i64, i64) = sqlx::query_as(crate::dynamic(format!(
@@ -312,12 +316,7 @@ impl Store {
         )))
         .fetch_all(&mut *tx)
         .await?;
-        let online: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT provider_id FROM help_now_presence WHERE seen_at_ms >= $1",
-        )
-        .bind(ms(online_since))
-        .fetch_all(&mut *tx)
-        .await?;
+        let online = online_on(&mut tx, online_since, None).await?;
         let mut changes = Vec::new();
         for head in heads.iter().map(request) {
             match head.state.as_str() {

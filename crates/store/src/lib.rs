@@ -1,8 +1,8 @@
 //! Onhand's storage: one async API over the database, whatever the backend.
 //!
 //! Architecture invariant: nothing outside this crate sees SQL, a pool or a row. Callers
-//! get plain structs from `model` and errors from `StoreError`, so a PostgreSQL backend
-//! can be added here without touching `core` or `web`.
+//! get plain structs from `model` and errors from `StoreError`; `core` and `web` do not
+//! know whether SQLite or PostgreSQL runs underneath.
 //! Architecture invariant: the store never reads the clock; every write takes `now`.
 
 mod accounts;
@@ -63,7 +63,7 @@ impl Listener {
 
 /// Which database engine a `Store` runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
+enum Backend {
     Sqlite,
     Postgres,
 }
@@ -194,25 +194,6 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?)
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
-    /// Opens the database a URL names: `postgres://...` (or `postgresql://`) or
-    /// `sqlite://<data dir>`.
-    pub async fn open(url: &str) -> Result<Store> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Store::open_postgres(url).await
-        } else if let Some(dir) = url.strip_prefix("sqlite://") {
-            Store::open_sqlite(Path::new(dir)).await
-        } else {
-            Err(StoreError::WrongState(format!(
-                "the database URL must start with postgres:// or sqlite://, not {:?}",
-                url.split("://").next().unwrap_or(url)
-            )))
-        }
     }
 
     /// Tells every node listening on this database (PostgreSQL NOTIFY on

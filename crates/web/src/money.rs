@@ -54,7 +54,7 @@ impl IdemKey {
 pub fn fingerprint(operation: &str, input: &impl serde::Serialize) -> String {
     let body = serde_json::to_string(input).expect("request bodies serialize");
     let digest = Sha256::digest(format!("{operation}\n{body}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::auth::hex(&digest)
 }
 
 /// What claiming a key told us.

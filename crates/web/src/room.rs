@@ -66,17 +66,7 @@ pub async fn signal_url(
     account: &Account,
     b: &Booking,
 ) -> Result<Option<String>, Failure> {
-    let t = now();
-    let host = state
-        .store
-        .claim_room_node(
-            b.listing_id,
-            b.start,
-            &state.config.node_url,
-            t,
-            t - ROOM_NODE_STALE,
-        )
-        .await?;
+    let host = hosting_node(state, b).await?;
     if host == state.config.node_url {
         return Ok(None);
     }
@@ -102,11 +92,24 @@ pub async fn signal_url(
     )))
 }
 
+/// The base URL of the node hosting `b`'s room, which is this node if the room was
+/// free or its node went quiet.
+async fn hosting_node(state: &AppState, b: &Booking) -> Result<String, Failure> {
+    let t = now();
+    Ok(state
+        .store
+        .claim_room_node(
+            b.listing_id,
+            b.start,
+            &state.config.node_url,
+            t,
+            t - ROOM_NODE_STALE,
+        )
+        .await?)
+}
+
 fn ticket_hash(token: &str) -> String {
-    crate::auth::hash_token(token)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::auth::hex(&crate::auth::hash_token(token))
 }
 
 /// Keeps this node's claim on the rooms it hosts.
@@ -329,18 +332,7 @@ pub async fn socket(
     let (b, party) = access(&state, &account, id).await?;
     // The room's node may have changed since the page was shown (it went quiet while
     // the page sat in the lobby): join only where the room is hosted now.
-    let t = now();
-    let host = state
-        .store
-        .claim_room_node(
-            b.listing_id,
-            b.start,
-            &state.config.node_url,
-            t,
-            t - ROOM_NODE_STALE,
-        )
-        .await?;
-    if host != state.config.node_url {
+    if hosting_node(&state, &b).await? != state.config.node_url {
         return Err(Failure::Conflict(
             "this session's room is now hosted by another server; reload the page to join it"
                 .into(),

@@ -327,6 +327,15 @@ fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
 }
 
 impl SearchParams {
+    /// The providers online now, when the "available now" filter is asked for (one
+    /// query then, none otherwise); pass the answer to `parse`.
+    pub async fn online(&self, state: &AppState) -> Result<Vec<i64>, onhand_store::StoreError> {
+        if self.now.is_empty() {
+            return Ok(Vec::new());
+        }
+        crate::helpnow::online_providers(state).await
+    }
+
     /// Checks every field, naming each that is wrong. `online`: the providers online
     /// now, for the "available now" filter.
     pub fn parse(&self, state: &AppState, online: &[i64]) -> Result<SearchQuery, Invalid> {

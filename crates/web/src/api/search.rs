@@ -50,7 +50,7 @@ pub async fn search(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchPage>, ApiError> {
-    let online = crate::helpnow::online_providers(&state).await?;
+    let online = params.online(&state).await?;
     let q = params.parse(&state, &online)?;
     let (offset, per_page) = (q.offset, q.limit);
     let found = search::search(&state, q).await?;

@@ -311,7 +311,7 @@ pub async fn search(
     viewer: Viewer,
     Query(p): Query<crate::search::SearchParams>,
 ) -> Result<Response, PageError> {
-    let online = crate::helpnow::online_providers(&state).await?;
+    let online = p.online(&state).await?;
     let (query, errors) = match p.parse(&state, &online) {
         Ok(q) => (q, onhand_core::Invalid::default()),
         // Show what can be shown, with what was wrong named above the results.

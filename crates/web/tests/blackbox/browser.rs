@@ -500,8 +500,8 @@ pub(crate) async fn per_minute_session_now(app: &TestApp) -> (String, String, i6
 #[tokio::test]
 async fn a_browser_without_udp_joins_over_tcp_and_shares_its_screen() {
     let media = [
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
+        FAKE_MEDIA[0],
+        FAKE_MEDIA[1],
         "--auto-accept-this-tab-capture",
     ];
     // The provider's browser may not use UDP at all: its media must take ICE-TCP.
@@ -591,14 +591,10 @@ async fn a_browser_without_udp_joins_over_tcp_and_shares_its_screen() {
 
 #[tokio::test]
 async fn two_browsers_meet_on_video_chat_and_pay_for_connected_minutes() {
-    let media = [
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-    ];
-    let Some((_d1, provider)) = browser_with(&media).await else {
+    let Some((_d1, provider)) = browser_with(&FAKE_MEDIA).await else {
         return;
     };
-    let Some((_d2, buyer)) = browser_with(&media).await else {
+    let Some((_d2, buyer)) = browser_with(&FAKE_MEDIA).await else {
         return;
     };
     let app = spawn_app().await;

@@ -44,6 +44,12 @@ pub(crate) fn find_binary(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Chromium's fake camera and microphone, allowed without a prompt.
+pub(crate) const FAKE_MEDIA: [&str; 2] = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+];
+
 /// A browser with extra Chromium flags (a fake camera and microphone, say).
 pub(crate) async fn browser_with(extra: &[&str]) -> Option<(Driver, Client)> {
     let (Some(driver), Some(chromium)) = (find_binary("chromedriver"), find_binary("chromium"))
@@ -55,11 +61,7 @@ pub(crate) async fn browser_with(extra: &[&str]) -> Option<(Driver, Client)> {
         eprintln!("\n*** {msg} ***\n");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let child = spawn_group(
         Command::new(driver)
             .arg(format!("--port={port}"))

@@ -80,6 +80,15 @@ impl TestApp {
     }
 }
 
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// The API client tests use: no cookies, no redirects followed.
 fn api_client() -> reqwest::Client {
     reqwest::Client::builder()

@@ -2,7 +2,7 @@
 //! geckodriver), so this drives it over that WebSocket with a few commands.
 
 use crate::browser::{
-    browser_with, enter_room, find_binary, kill_group, per_minute_session_now, sign_in,
+    FAKE_MEDIA, browser_with, enter_room, find_binary, kill_group, per_minute_session_now, sign_in,
     spawn_group, wait_attr, wait_text,
 };
 use crate::common::*;
@@ -217,11 +217,7 @@ const RTC_LOG: &str = r#"() => {
 
 #[tokio::test]
 async fn firefox_and_chromium_meet_in_one_room() {
-    let media = [
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-    ];
-    let Some((_driver, provider)) = browser_with(&media).await else {
+    let Some((_driver, provider)) = browser_with(&FAKE_MEDIA).await else {
         return;
     };
     let Some(mut buyer) = Firefox::start().await else {

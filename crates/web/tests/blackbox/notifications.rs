@@ -448,11 +448,7 @@ fn smtp_server(tls: Option<(&str, &Path, &Path)>) -> Option<Smtp> {
         eprintln!("\n*** {msg} ***\n");
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let maildir = tempfile::tempdir().unwrap();
     let mut cmd = std::process::Command::new(SYSTEM_PYTHON);
     cmd.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")]);
